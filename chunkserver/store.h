@@ -1,0 +1,3 @@
+#ifndef RFS_CHUNKSERVER_STORE_H
+#define RFS_CHUNKSERVER_STORE_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef RFS_CLIENT_CLIENT_H
+#define RFS_CLIENT_CLIENT_H
+#endif

@@ -1,0 +1,29 @@
+/*
+ * crypto: the one wrapper around OpenSSL's libcrypto (hashes, HMAC,
+ * randomness). Thread-safe.
+ */
+#ifndef RFS_COMMON_CRYPTO_H
+#define RFS_COMMON_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RFS_SHA256_BYTES 32
+
+/* SHA-256 of buf[0..len) into out. Never fails. */
+void rfs_sha256(const void *buf, size_t len, uint8_t out[RFS_SHA256_BYTES]);
+
+/* HMAC-SHA256 of msg with key into out. Never fails. */
+void rfs_hmac_sha256(const void *key, size_t key_len, const void *msg,
+		     size_t msg_len, uint8_t out[RFS_SHA256_BYTES]);
+
+/* Fill buf with cryptographically random bytes. Returns 0 or -EIO. */
+int rfs_random_bytes(void *buf, size_t len);
+
+/*
+ * Write len bytes of buf as lower-case hex plus a NUL into out, which must
+ * hold 2 * len + 1 bytes.
+ */
+void rfs_hex_encode(const uint8_t *buf, size_t len, char *out);
+
+#endif
