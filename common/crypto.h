@@ -26,4 +26,18 @@ int rfs_random_bytes(void *buf, size_t len);
  */
 void rfs_hex_encode(const uint8_t *buf, size_t len, char *out);
 
+/*
+ * Base64 (standard alphabet, padded) of len bytes into a malloc'd
+ * NUL-terminated *out. Returns 0 or -ENOMEM.
+ */
+int rfs_base64_encode(const void *buf, size_t len, char **out);
+
+/*
+ * Decode base64 text of text_len bytes into a malloc'd *out (NUL-terminated
+ * beyond *out_len for convenience). Returns 0, -EPROTO when malformed, or
+ * -ENOMEM.
+ */
+int rfs_base64_decode(const char *text, size_t text_len, char **out,
+		      size_t *out_len);
+
 #endif

@@ -44,6 +44,9 @@
 #define RFS_META_BODY_MAX	 (1 << 20) /* bytes of a metadata request body */
 #define RFS_INVENTORY_BODY_MAX	 (256u << 20)
 #define RFS_ROOT_INO		 1
+#define RFS_CHUNK_SIZE_MIN	 (64u << 10) /* one CRC block */
+#define RFS_CHUNK_SIZE_MAX	 (64u << 20) /* 1024 CRC blocks */
+#define RFS_CHUNK_SIZE_DEFAULT	 (64u << 20)
 #define RFS_ERR_MESSAGE_MAX	 512
 #define RFS_REQUEST_ID_MAX	 32
 
