@@ -13,7 +13,7 @@
 #define LOG_FD STDERR_FILENO
 
 /* What a cut line ends with (before its newline). */
-#define LOG_CUT_MARK "..."
+#define LOG_CUT_MARK	 "..."
 #define LOG_CUT_MARK_LEN (sizeof(LOG_CUT_MARK) - 1)
 
 #define NSEC_PER_MSEC 1000000L
@@ -28,15 +28,15 @@ static struct {
 	const char *program;
 	enum rfs_log_level level;
 } log_state = {
-	.program = "ringfs",
-	.level = RFS_LOG_INFO,
+    .program = "ringfs",
+    .level = RFS_LOG_INFO,
 };
 
 static const char *const level_names[] = {
-	[RFS_LOG_ERROR] = "ERROR",
-	[RFS_LOG_WARN] = "WARN",
-	[RFS_LOG_INFO] = "INFO",
-	[RFS_LOG_DEBUG] = "DEBUG",
+    [RFS_LOG_ERROR] = "ERROR",
+    [RFS_LOG_WARN] = "WARN",
+    [RFS_LOG_INFO] = "INFO",
+    [RFS_LOG_DEBUG] = "DEBUG",
 };
 
 #define LEVEL_COUNT (sizeof(level_names) / sizeof(level_names[0]))
@@ -124,9 +124,10 @@ void rfs_logv(enum rfs_log_level level, const char *req_id, const char *fmt,
 	used = format_prefix(line, sizeof(line), level, req_id);
 	n = vsnprintf(line + used, sizeof(line) - used, fmt, ap);
 	tail = n < 0 ? 0 : (size_t)n;
-	flatten_newlines(line + used, tail < sizeof(line) - used ?
-						 tail :
-						 sizeof(line) - used - 1);
+	/* n is what would have been written; keep what was */
+	if (tail > sizeof(line) - 1 - used)
+		tail = sizeof(line) - 1 - used;
+	flatten_newlines(line + used, tail);
 	used += tail;
 	/* the line, newline included, must fit in RFS_LOG_LINE_MAX bytes */
 	if (used > RFS_LOG_LINE_MAX - 1) {

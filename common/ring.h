@@ -18,9 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Virtual nodes per unit of weight: enough that 3-10 equal servers each
- * get within ~10 % of an even share of keys. */
-#define RFS_RING_VNODES_PER_WEIGHT 128
+/*
+ * Virtual nodes per unit of weight. A server's share of keys deviates from
+ * its fair share by about 1/sqrt(vnodes): with 128 (the first design) some
+ * server of 3-10 is typically 10-17 % off; 2048 keeps every share within
+ * ~6 % (measured), at ~0.6 us and 16 bytes per point to build.
+ */
+#define RFS_RING_VNODES_PER_WEIGHT 2048
 
 struct rfs_ring_member {
 	const char *id;	  /* copied */
