@@ -87,8 +87,7 @@ int rfs_json_set_hex64(json_t *obj, const char *key, uint64_t v);
  * The len bytes of s as a JSON string. -EILSEQ when they are not valid
  * UTF-8 or contain a NUL (JSON text cannot carry them as a string).
  */
-int rfs_json_set_strn(json_t *obj, const char *key, const char *s,
-		      size_t len);
+int rfs_json_set_strn(json_t *obj, const char *key, const char *s, size_t len);
 /* len bytes of buf as base64 text. */
 int rfs_json_set_base64(json_t *obj, const char *key, const void *buf,
 			size_t len);
@@ -96,5 +95,101 @@ int rfs_json_set_base64(json_t *obj, const char *key, const void *buf,
 int rfs_json_set_new(json_t *obj, const char *key, json_t *value);
 /* Append value to arr, taking the reference even on failure. */
 int rfs_json_append_new(json_t *arr, json_t *value);
+
+/* --- struct <-> object mapping --------------------------------------- */
+/*
+ * A table of rfs_json_field describes the scalar members of a C struct
+ * (key, kind, offsetof); one generic encoder and decoder then handle every
+ * message the same way. Encoders return 0, -ENOMEM, or -EINVAL for a
+ * value no decoder would accept (a u64 over INT64_MAX, a string not
+ * NUL-terminated within its array or failing its check, an enum value
+ * without a name, a list over its maximum). Decoders return 0, -EPROTO,
+ * a field's too_long_err, -E2BIG (lists, blobs) or -ENOMEM; absent keys
+ * leave the member untouched, unknown keys are ignored.
+ */
+enum rfs_json_kind {
+	RFS_JSON_HEX64, /* uint64_t as a hex64 string */
+	RFS_JSON_U64,	/* uint64_t as a number, 0..INT64_MAX */
+	RFS_JSON_U32,	/* uint32_t as a number */
+	RFS_JSON_I64,	/* int64_t as a number */
+	RFS_JSON_BOOL,	/* bool */
+	RFS_JSON_STR,	/* char[max + 1], a UTF-8 string */
+	/*
+	 * char[max + 1] holding any bytes but NUL (file and xattr names): a
+	 * JSON string when the bytes are UTF-8, otherwise their base64 under
+	 * alt_key. Both keys at once is -EPROTO.
+	 */
+	RFS_JSON_BYTES,
+	RFS_JSON_ENUM, /* uint32_t sent as names[value] */
+};
+
+struct rfs_json_field {
+	const char *key;
+	enum rfs_json_kind kind;
+	size_t off;	  /* offsetof the member */
+	size_t max;	  /* STR, BYTES: longest value in bytes */
+	int too_long_err; /* STR, BYTES: decoding a longer value */
+	/* STR: extra check of a non-empty value, e.g. a server id */
+	bool (*valid)(const char *s);
+	const char *alt_key;	  /* BYTES */
+	const char *const *names; /* ENUM: names[0..n_names) */
+	size_t n_names;
+};
+
+#define RFS_JSON_F(k, kd, type, m)                                             \
+	{                                                                      \
+		.key = (k), .kind = (kd), .off = offsetof(type, m)             \
+	}
+#define RFS_JSON_F_STR(k, type, m, mx, err, check)                             \
+	{                                                                      \
+		.key = (k), .kind = RFS_JSON_STR, .off = offsetof(type, m),    \
+		.max = (mx), .too_long_err = (err), .valid = (check)           \
+	}
+#define RFS_JSON_F_BYTES(k, alt, type, m, mx, err)                             \
+	{                                                                      \
+		.key = (k), .kind = RFS_JSON_BYTES, .off = offsetof(type, m),  \
+		.max = (mx), .too_long_err = (err), .alt_key = (alt)           \
+	}
+#define RFS_JSON_F_ENUM(k, type, m, nm, n)                                     \
+	{                                                                      \
+		.key = (k), .kind = RFS_JSON_ENUM, .off = offsetof(type, m),   \
+		.names = (nm), .n_names = (n)                                  \
+	}
+
+/* Add the fields of st to obj; omit_zero leaves out zero/empty members. */
+int rfs_json_encode_fields(json_t *obj, const struct rfs_json_field *fields,
+			   size_t n, const void *st, bool omit_zero);
+/* Fill the members of st from obj. */
+int rfs_json_decode_fields(const json_t *obj,
+			   const struct rfs_json_field *fields, size_t n,
+			   void *st);
+/* True when every member the table describes is zero/empty/false. */
+bool rfs_json_fields_are_zero(const struct rfs_json_field *fields, size_t n,
+			      const void *st);
+
+/*
+ * A list of structs as an array of objects under key: each element's
+ * members per fields, plus optional hooks for non-scalar members.
+ */
+struct rfs_json_list {
+	const char *key;
+	size_t max; /* decoding more items is -E2BIG, encoding -EINVAL */
+	size_t elem_size;
+	const struct rfs_json_field *fields;
+	size_t n_fields;
+	int (*encode_extra)(json_t *item, const void *elem); /* may be NULL */
+	int (*decode_extra)(const json_t *item, void *elem); /* may be NULL */
+};
+
+/* Add elems[0..n) as an array (also when n is 0). */
+int rfs_json_encode_list(json_t *obj, const struct rfs_json_list *l,
+			 const void *elems, size_t n);
+/*
+ * Decode obj[key] into a malloc'd zeroed array *elems of *n items, owned by
+ * the caller; absent or empty leaves *elems NULL and *n 0. On error
+ * nothing stays allocated (elements must not own heap memory).
+ */
+int rfs_json_decode_list(const json_t *obj, const struct rfs_json_list *l,
+			 void **elems, size_t *n);
 
 #endif

@@ -19,6 +19,15 @@
  *  - Integers up to 2^53 are JSON numbers; u64 ids that can exceed that
  *    (chunk ids, inode ids, cookies, generation) are 16-digit lower-case hex
  *    strings so no JSON implementation loses precision.
+ *  - Encoders also return -EINVAL for a struct no decoder would accept (a
+ *    caller bug): a list or blob over its maximum, a u64 number over
+ *    INT64_MAX, a string not NUL-terminated within its array, an invalid
+ *    non-empty server id, an unknown server state or op type.
+ *  - Entry and xattr names are JSON strings when they are valid UTF-8;
+ *    any other bytes travel as base64 under "<field>_b64" ("name_b64",
+ *    "newname_b64"). Decoders accept either form, not both at once.
+ *  - Unknown JSON fields are ignored (newer peers may add fields); JSON
+ *    null, duplicate keys and "\u0000" in strings are -EPROTO.
  * All functions are thread-safe.
  */
 #ifndef RFS_COMMON_PROTO_H
