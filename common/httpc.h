@@ -80,8 +80,8 @@ struct rfs_xfer {
 	/* out */
 	size_t recv_len;
 	unsigned int status;
-	int result;	 /* 0 or negative errno */
-	char *recv_crc;	 /* malloc'd RFS_HDR_CRC of the reply, or NULL */
+	int result;	/* 0 or negative errno */
+	char *recv_crc; /* malloc'd RFS_HDR_CRC of the reply, or NULL */
 	uint64_t recv_chunk_length; /* RFS_HDR_CHUNK_LENGTH, 0 if absent */
 	char message[RFS_ERR_MESSAGE_MAX];
 };

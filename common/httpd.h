@@ -17,6 +17,26 @@
  *
  * Every request gets an id: the client's X-Request-Id if it is 1..32 chars
  * of [A-Za-z0-9_-], otherwise 16 random hex digits. The reply echoes it.
+ *
+ * Notes on the implementation (common/httpd.c):
+ *  - threaded mode runs one libmicrohttpd thread per connection (handlers
+ *    may block on disk I/O and fsync without stalling other connections);
+ *    opts->threads is not used. RFS_HTTPD_ASYNC is for external mode only
+ *    (in threaded mode it is answered 500 EIO).
+ *  - rfs_httpd_epoll_fd() is an epoll set holding libmicrohttpd's epoll fd
+ *    and a wake-up eventfd that a reply to a suspended request signals, so
+ *    the caller's loop wakes and rfs_httpd_run() sends the reply.
+ *  - A request refused from its headers (no route, 405, a body callback
+ *    error) has its body read and dropped before the reply, so the client
+ *    sees the reply; a declared Content-Length over the route's max_body
+ *    gets 413 at once, without reading the body, and the connection is
+ *    closed.
+ *  - Refusals are logged (WARN, ERROR for 5xx) with request id, peer,
+ *    method, path, status and error name; ENOENT/EEXIST given by handlers
+ *    are everyday answers and logged at DEBUG.
+ *  - The program must ignore SIGPIPE (main.c does): libmicrohttpd sends
+ *    with MSG_NOSIGNAL and blocks SIGPIPE in its own threads, but the
+ *    process-wide disposition is the program's business.
  */
 #ifndef RFS_COMMON_HTTPD_H
 #define RFS_COMMON_HTTPD_H
@@ -122,6 +142,8 @@ const char *rfs_httpd_req_peer(const struct rfs_httpd_req *req);
  * Return 0, -ENOENT when absent (*out untouched), -EINVAL when malformed.
  */
 int rfs_httpd_req_query_u64(const struct rfs_httpd_req *req, const char *key,
+			    uint64_t *out);
+int rfs_httpd_req_query_hex(const struct rfs_httpd_req *req, const char *key,
 			    uint64_t *out);
 
 /*
