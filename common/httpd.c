@@ -400,7 +400,8 @@ static int reply_error_va(struct rfs_httpd_req *req, unsigned int status,
 	int rc;
 
 	vsnprintf(e.message, sizeof(e.message), fmt, ap);
-	if (status >= 500)
+	/* 503 means "not now, retry" (e.g. log replay): not a server fault */
+	if (status >= 500 && status != 503)
 		level = RFS_LOG_ERROR;
 	rfs_log(level, req->id,
 		"msg=\"request refused\" server=%s peer=%s method=%s "

@@ -2,7 +2,10 @@
 #include "metaserver/raftlog.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +31,7 @@ struct ms_raftlog {
 	uv_timer_t tick;
 	struct raft_barrier barrier;
 	bool barrier_pending;
+	char addr[128]; /* raft listen address, for error messages */
 	bool started;
 	bool ready;
 	unsigned long long ready_term; /* term whose barrier completed */
@@ -277,6 +281,7 @@ int ms_raftlog_new(const struct ms_raftlog_opts *opts, struct ms_raftlog **out,
 	log->fsm.apply = raftlog_fsm_apply;
 	log->fsm.snapshot = raftlog_fsm_snapshot;
 	log->fsm.restore = raftlog_fsm_restore;
+	snprintf(log->addr, sizeof(log->addr), "%s", opts->addr);
 	rv = raft_init(&log->raft, &log->io, &log->fsm, opts->id, opts->addr);
 	if (rv != 0) {
 		raftlog_set_err(err, errlen, opts->dir, raft_errmsg(&log->raft),
@@ -299,10 +304,48 @@ out_free_log:
 	return raftlog_errno(rv);
 }
 
+/*
+ * libraft reports a raft address it cannot listen on only as "I/O error";
+ * binding it once ourselves first gives the user the real reason.
+ */
+static int raftlog_probe_listen(const char *addr)
+{
+	char host[128];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *ai;
+	int fd;
+	int rc = 0;
+
+	if (!colon || (size_t)(colon - addr) >= sizeof(host))
+		return -EINVAL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return -EINVAL;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		rc = -errno;
+	else if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return rc;
+}
+
 int ms_raftlog_start(struct ms_raftlog *log, char *err, size_t errlen)
 {
 	int rv;
 
+	rv = raftlog_probe_listen(log->addr);
+	if (rv < 0) {
+		snprintf(err, errlen,
+			 "cannot listen on raft address %s: %s (set "
+			 "--raft-listen)",
+			 log->addr, strerror(-rv));
+		return rv;
+	}
 	rv = raft_start(&log->raft);
 	if (rv != 0) {
 		raftlog_set_err(err, errlen, "cannot start raft",
