@@ -1,0 +1,27 @@
+/*
+ * client-int: declarations shared by the files of client/ and nobody else
+ * (the FUSE client and tools use client/client.h only).
+ */
+#ifndef RFS_CLIENT_CLIENT_INT_H
+#define RFS_CLIENT_CLIENT_INT_H
+
+#include <stdbool.h>
+
+#include "client/client.h"
+#include "common/httpc.h"
+
+/*
+ * Remember a failure for rfs_client_last_error(). addr and message may be
+ * NULL. Thread-safe.
+ */
+void rfs_client_note_error(struct rfs_client *c, int err, bool from_meta,
+			   const char *addr, const char *message);
+
+/* The HTTP options every connection of this client uses. */
+void rfs_client_httpc_opts(const struct rfs_client *c,
+			   struct rfs_httpc_opts *out);
+
+/* Chunks in flight for a transfer: o->parallel, defaulted and capped. */
+unsigned int rfs_transfer_parallel(const struct rfs_transfer_opts *o);
+
+#endif
