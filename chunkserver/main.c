@@ -18,6 +18,7 @@
 #include "chunkserver/api.h"
 #include "chunkserver/metaclient.h"
 #include "chunkserver/store.h"
+#include "common/addr.h"
 #include "common/config.h"
 #include "common/errors.h"
 #include "common/log.h"
@@ -105,34 +106,6 @@ static void usage(FILE *out)
 	rfs_config_print_help(cs_keys, N_CS_KEYS, out);
 }
 
-/* Split "host:port" or "[v6]:port". Returns 0 or -EINVAL. */
-static int parse_listen(const char *addr, char *host, size_t hostlen,
-			uint16_t *port)
-{
-	const char *colon = strrchr(addr, ':');
-	const char *h = addr;
-	size_t len;
-	char *end;
-	unsigned long p;
-
-	if (colon == NULL || colon == addr)
-		return -EINVAL;
-	len = (size_t)(colon - addr);
-	if (addr[0] == '[' && len >= 2 && addr[len - 1] == ']') {
-		h = addr + 1;
-		len -= 2;
-	}
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (len == 0 || len >= hostlen || errno != 0 || *end != '\0' ||
-	    end == colon + 1 || p > UINT16_MAX)
-		return -EINVAL;
-	memcpy(host, h, len);
-	host[len] = '\0';
-	*port = (uint16_t)p;
-	return 0;
-}
-
 /* Split data-dir at commas, dropping blanks around each dir. */
 static int split_dirs(struct cs_main *m)
 {
@@ -166,7 +139,7 @@ static int split_dirs(struct cs_main *m)
 /* Settings that the config table cannot check by range. */
 static int step_check(struct cs_main *m)
 {
-	if (parse_listen(m->set.listen, m->bind_host, sizeof(m->bind_host),
+	if (rfs_addr_split(m->set.listen, m->bind_host, sizeof(m->bind_host),
 			 &m->port) < 0) {
 		snprintf(m->err, sizeof(m->err), "listen '%s' is not host:port",
 			 m->set.listen);

@@ -17,6 +17,7 @@
 
 #include <uv.h>
 
+#include "common/addr.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "metaserver/api.h"
@@ -103,34 +104,6 @@ static void usage(FILE *out)
 		"(--data-dir),\nwhich --format initialises once.\n\n"
 		"settings (also as 'key = value' lines in --config FILE):\n");
 	rfs_config_print_help(ms_keys, N_MS_KEYS, out);
-}
-
-/* Split "host:port" or "[v6]:port". Returns 0 or -EINVAL. */
-static int parse_listen(const char *addr, char *host, size_t hostlen,
-			uint16_t *port)
-{
-	const char *colon = strrchr(addr, ':');
-	const char *h = addr;
-	size_t len;
-	char *end;
-	unsigned long p;
-
-	if (colon == NULL || colon == addr)
-		return -EINVAL;
-	len = (size_t)(colon - addr);
-	if (addr[0] == '[' && len >= 2 && addr[len - 1] == ']') {
-		h = addr + 1;
-		len -= 2;
-	}
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (len == 0 || len >= hostlen || errno != 0 || *end != '\0' ||
-	    end == colon + 1 || p > UINT16_MAX)
-		return -EINVAL;
-	memcpy(host, h, len);
-	host[len] = '\0';
-	*port = (uint16_t)p;
-	return 0;
 }
 
 /* --- start-up steps, in order ------------------------------------------ */
@@ -312,7 +285,7 @@ static int serve(struct ms_main *m)
 	size_t i;
 	int rc = 0;
 
-	if (parse_listen(m->set.listen, m->bind_host, sizeof(m->bind_host),
+	if (rfs_addr_split(m->set.listen, m->bind_host, sizeof(m->bind_host),
 			 &m->port) < 0) {
 		fprintf(stderr, MS_PROG ": listen '%s' is not host:port\n",
 			m->set.listen);

@@ -12,6 +12,7 @@
 #include <raft.h>
 #include <raft/uv.h>
 
+#include "common/addr.h"
 #include "common/log.h"
 
 /*
@@ -311,17 +312,18 @@ out_free_log:
 static int raftlog_probe_listen(const char *addr)
 {
 	char host[128];
-	const char *colon = strrchr(addr, ':');
+	char port[8];
+	uint16_t portnum;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *ai;
 	int fd;
 	int rc = 0;
 
-	if (!colon || (size_t)(colon - addr) >= sizeof(host))
+	if (rfs_addr_split(addr, host, sizeof(host), &portnum) < 0)
 		return -EINVAL;
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+	snprintf(port, sizeof(port), "%u", (unsigned int)portnum);
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
 		return -EINVAL;
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
