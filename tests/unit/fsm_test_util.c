@@ -4,31 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int ft_run(const char *suite_name, const struct ft_test *tests, size_t n)
-{
-	unsigned int failures;
-	CU_pSuite suite;
-	size_t i;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite(suite_name, NULL, NULL);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < n; i++) {
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
-}
+#include <CUnit/Basic.h>
 
 struct ms_fsm *ft_new(void)
 {

@@ -1,15 +1,13 @@
 /*
  * fsm_test_util: helpers shared by the fsm unit tests: a small test
- * state, one-line wrappers that build and apply each op, and the CUnit
- * runner. Every wrapper returns what ms_fsm_apply() returned.
+ * state and one-line wrappers that build and apply each op. Every
+ * wrapper returns what ms_fsm_apply() returned.
  */
 #ifndef RFS_TESTS_UNIT_FSM_TEST_UTIL_H
 #define RFS_TESTS_UNIT_FSM_TEST_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <CUnit/Basic.h>
 
 #include "metaserver/fsm.h"
 
@@ -19,14 +17,6 @@
 #define FT_NOW	   2000 /* now_ns of every op the wrappers build */
 #define FT_UID	   100
 #define FT_GID	   200
-
-struct ft_test {
-	const char *name;
-	CU_TestFunc fn;
-};
-
-/* Runs one suite verbosely; returns the process exit status. */
-int ft_run(const char *suite, const struct ft_test *tests, size_t n);
 
 /* A fresh state (chunk size FT_CHUNK, goal FT_GOAL); fatal on failure. */
 struct ms_fsm *ft_new(void);

@@ -17,6 +17,7 @@
 
 #include "common/crc32c.h"
 #include "tools/ringfs-opts.h"
+#include "tests/unit/runner.h"
 
 #define B  ((uint64_t)RFS_CRC_BLOCK_BYTES)
 #define MB (1024u * 1024u)
@@ -540,64 +541,41 @@ static void test_client_cli_every_command_has_help(void)
 	CU_ASSERT_PTR_NULL(rcli_find_command("nope"));
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} client_tests[] = {
-    {"test_client_parse_addrs_valid", test_client_parse_addrs_valid},
-    {"test_client_parse_addrs_invalid", test_client_parse_addrs_invalid},
-    {"test_client_new_rejects_bad_address",
-     test_client_new_rejects_bad_address},
-    {"test_client_unreachable_errors", test_client_unreachable_errors},
-    {"test_client_path_normalize", test_client_path_normalize},
-    {"test_client_path_split", test_client_path_split},
-    {"test_client_path_basename_join", test_client_path_basename_join},
-    {"test_client_range_read_aligned", test_client_range_read_aligned},
-    {"test_client_range_read_unaligned", test_client_range_read_unaligned},
-    {"test_client_range_read_past_length", test_client_range_read_past_length},
-    {"test_client_range_write_whole", test_client_range_write_whole},
-    {"test_client_range_write_aligned_update",
-     test_client_range_write_aligned_update},
-    {"test_client_range_write_edges", test_client_range_write_edges},
-    {"test_client_range_piece_len", test_client_range_piece_len},
-    {"test_client_layout_find", test_client_layout_find},
-    {"test_client_format_size", test_client_format_size},
-    {"test_client_format_progress", test_client_format_progress},
-    {"test_client_format_fault", test_client_format_fault},
-    {"test_client_format_mode", test_client_format_mode},
-    {"test_client_temp_name", test_client_temp_name},
-    {"test_client_cli_globals_anywhere", test_client_cli_globals_anywhere},
-    {"test_client_cli_short_forms", test_client_cli_short_forms},
-    {"test_client_cli_errors", test_client_cli_errors},
-    {"test_client_cli_help_and_version", test_client_cli_help_and_version},
-    {"test_client_cli_meta_precedence", test_client_cli_meta_precedence},
-    {"test_client_cli_every_command_has_help",
-     test_client_cli_every_command_has_help},
+static const struct rfs_test client_tests[] = {
+    RFS_TEST(test_client_parse_addrs_valid),
+    RFS_TEST(test_client_parse_addrs_invalid),
+    RFS_TEST(test_client_new_rejects_bad_address),
+    RFS_TEST(test_client_unreachable_errors),
+    RFS_TEST(test_client_path_normalize),
+    RFS_TEST(test_client_path_split),
+    RFS_TEST(test_client_path_basename_join),
+    RFS_TEST(test_client_range_read_aligned),
+    RFS_TEST(test_client_range_read_unaligned),
+    RFS_TEST(test_client_range_read_past_length),
+    RFS_TEST(test_client_range_write_whole),
+    RFS_TEST(test_client_range_write_aligned_update),
+    RFS_TEST(test_client_range_write_edges),
+    RFS_TEST(test_client_range_piece_len),
+    RFS_TEST(test_client_layout_find),
+    RFS_TEST(test_client_format_size),
+    RFS_TEST(test_client_format_progress),
+    RFS_TEST(test_client_format_fault),
+    RFS_TEST(test_client_format_mode),
+    RFS_TEST(test_client_temp_name),
+    RFS_TEST(test_client_cli_globals_anywhere),
+    RFS_TEST(test_client_cli_short_forms),
+    RFS_TEST(test_client_cli_errors),
+    RFS_TEST(test_client_cli_help_and_version),
+    RFS_TEST(test_client_cli_meta_precedence),
+    RFS_TEST(test_client_cli_every_command_has_help),
 };
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "client",
+	    RFS_TESTS(client_tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("client", NULL, NULL);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(client_tests) / sizeof(client_tests[0]); i++)
-		if (!CU_add_test(suite, client_tests[i].name,
-				 client_tests[i].fn))
-			goto out_cleanup;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }

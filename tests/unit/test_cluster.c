@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/ring.h"
+#include "tests/unit/runner.h"
 
 #define T_DOWN_MS  6000
 #define T_NOW	   100000
@@ -312,41 +313,21 @@ static void test_cluster_status_reports_state(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_cluster_heartbeat_unknown_is_enoent",
-	     test_cluster_heartbeat_unknown_is_enoent},
-	    {"test_cluster_down_after_silence",
-	     test_cluster_down_after_silence},
-	    {"test_cluster_choose_new_chunk_follows_ring",
-	     test_cluster_choose_new_chunk_follows_ring},
-	    {"test_cluster_choose_skips_down_servers",
-	     test_cluster_choose_skips_down_servers},
-	    {"test_cluster_choose_keeps_existing_replicas",
-	     test_cluster_choose_keeps_existing_replicas},
-	    {"test_cluster_choose_without_servers",
-	     test_cluster_choose_without_servers},
-	    {"test_cluster_ring_follows_registrations",
-	     test_cluster_ring_follows_registrations},
-	    {"test_cluster_layout_up_replicas_first",
-	     test_cluster_layout_up_replicas_first},
-	    {"test_cluster_status_reports_state",
-	     test_cluster_status_reports_state},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_cluster_heartbeat_unknown_is_enoent),
+	    RFS_TEST(test_cluster_down_after_silence),
+	    RFS_TEST(test_cluster_choose_new_chunk_follows_ring),
+	    RFS_TEST(test_cluster_choose_skips_down_servers),
+	    RFS_TEST(test_cluster_choose_keeps_existing_replicas),
+	    RFS_TEST(test_cluster_choose_without_servers),
+	    RFS_TEST(test_cluster_ring_follows_registrations),
+	    RFS_TEST(test_cluster_layout_up_replicas_first),
+	    RFS_TEST(test_cluster_status_reports_state),
 	};
-	CU_pSuite suite;
-	unsigned failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "cluster",
+	    RFS_TESTS(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("cluster", NULL, NULL);
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
+	return rfs_test_run(&suite, 1);
 }

@@ -9,6 +9,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/runner.h"
+
 #define KIB	   1024ull
 #define MIB	   (1024 * KIB)
 #define GIB	   (1024 * MIB)
@@ -559,46 +561,27 @@ static void test_config_release(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_config_defaults", test_config_defaults},
-	    {"test_config_bad_default", test_config_bad_default},
-	    {"test_config_set", test_config_set},
-	    {"test_config_bad_number", test_config_bad_number},
-	    {"test_config_range", test_config_range},
-	    {"test_config_size_suffixes", test_config_size_suffixes},
-	    {"test_config_bool_words", test_config_bool_words},
-	    {"test_config_load_file", test_config_load_file},
-	    {"test_config_load_errors", test_config_load_errors},
-	    {"test_config_load_unreadable", test_config_load_unreadable},
-	    {"test_config_args_override_file", test_config_args_override_file},
-	    {"test_config_args_positional", test_config_args_positional},
-	    {"test_config_args_errors", test_config_args_errors},
-	    {"test_config_print_help", test_config_print_help},
-	    {"test_config_release", test_config_release},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_config_defaults),
+	    RFS_TEST(test_config_bad_default),
+	    RFS_TEST(test_config_set),
+	    RFS_TEST(test_config_bad_number),
+	    RFS_TEST(test_config_range),
+	    RFS_TEST(test_config_size_suffixes),
+	    RFS_TEST(test_config_bool_words),
+	    RFS_TEST(test_config_load_file),
+	    RFS_TEST(test_config_load_errors),
+	    RFS_TEST(test_config_load_unreadable),
+	    RFS_TEST(test_config_args_override_file),
+	    RFS_TEST(test_config_args_positional),
+	    RFS_TEST(test_config_args_errors),
+	    RFS_TEST(test_config_print_help),
+	    RFS_TEST(test_config_release),
 	};
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "config",
+	    RFS_TESTS(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("config", NULL, NULL);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }

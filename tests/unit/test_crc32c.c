@@ -7,6 +7,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/runner.h"
+
 /* CRC-32C polynomial, bit-reversed (Castagnoli). */
 #define CRC32C_POLY_REFLECTED 0x82f63b78u
 
@@ -223,39 +225,20 @@ static void test_crc32c_list_malformed(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_crc32c_golden", test_crc32c_golden},
-	    {"test_crc32c_matches_reference", test_crc32c_matches_reference},
-	    {"test_crc32c_chaining", test_crc32c_chaining},
-	    {"test_crc32c_block_count", test_crc32c_block_count},
-	    {"test_crc32c_blocks", test_crc32c_blocks},
-	    {"test_crc32c_list_format", test_crc32c_list_format},
-	    {"test_crc32c_list_round_trip", test_crc32c_list_round_trip},
-	    {"test_crc32c_list_malformed", test_crc32c_list_malformed},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_crc32c_golden),
+	    RFS_TEST(test_crc32c_matches_reference),
+	    RFS_TEST(test_crc32c_chaining),
+	    RFS_TEST(test_crc32c_block_count),
+	    RFS_TEST(test_crc32c_blocks),
+	    RFS_TEST(test_crc32c_list_format),
+	    RFS_TEST(test_crc32c_list_round_trip),
+	    RFS_TEST(test_crc32c_list_malformed),
 	};
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "crc32c",
+	    RFS_TESTS(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("crc32c", NULL, NULL);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }

@@ -7,6 +7,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/runner.h"
+
 #define HEX_DIGEST_BYTES (2 * RFS_SHA256_BYTES + 1)
 
 static void sha256_hex(const void *buf, size_t len, char *hex)
@@ -193,38 +195,19 @@ static void test_crypto_base64_malformed(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_crypto_sha256", test_crypto_sha256},
-	    {"test_crypto_hmac_sha256", test_crypto_hmac_sha256},
-	    {"test_crypto_random_bytes", test_crypto_random_bytes},
-	    {"test_crypto_hex_encode", test_crypto_hex_encode},
-	    {"test_crypto_base64_vectors", test_crypto_base64_vectors},
-	    {"test_crypto_base64_round_trip", test_crypto_base64_round_trip},
-	    {"test_crypto_base64_malformed", test_crypto_base64_malformed},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_crypto_sha256),
+	    RFS_TEST(test_crypto_hmac_sha256),
+	    RFS_TEST(test_crypto_random_bytes),
+	    RFS_TEST(test_crypto_hex_encode),
+	    RFS_TEST(test_crypto_base64_vectors),
+	    RFS_TEST(test_crypto_base64_round_trip),
+	    RFS_TEST(test_crypto_base64_malformed),
 	};
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "crypto",
+	    RFS_TESTS(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("crypto", NULL, NULL);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }

@@ -6,6 +6,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/runner.h"
+
 struct expect {
 	int err;
 	const char *name;
@@ -124,30 +126,18 @@ static void test_errors_status_round_trip(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned int failures;
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_errors_name_round_trip),
+	    RFS_TEST(test_errors_negative_errno),
+	    RFS_TEST(test_errors_http_status),
+	    RFS_TEST(test_errors_unknown),
+	    RFS_TEST(test_errors_from_http_status),
+	    RFS_TEST(test_errors_status_round_trip),
+	};
+	static const struct rfs_test_suite suite = {
+	    .name = "errors",
+	    RFS_TESTS(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("errors", NULL, NULL);
-	if (!suite ||
-	    !CU_add_test(suite, "test_errors_name_round_trip",
-			 test_errors_name_round_trip) ||
-	    !CU_add_test(suite, "test_errors_negative_errno",
-			 test_errors_negative_errno) ||
-	    !CU_add_test(suite, "test_errors_http_status",
-			 test_errors_http_status) ||
-	    !CU_add_test(suite, "test_errors_unknown", test_errors_unknown) ||
-	    !CU_add_test(suite, "test_errors_from_http_status",
-			 test_errors_from_http_status) ||
-	    !CU_add_test(suite, "test_errors_status_round_trip",
-			 test_errors_status_round_trip)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return rfs_test_run(&suite, 1);
 }

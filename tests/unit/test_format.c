@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "tests/unit/runner.h"
 
 #define T_ADDR	"127.0.0.1:0"
 #define T_CHUNK (1u << 20)
@@ -180,36 +181,26 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_format_create_and_load", test_format_create_and_load},
-	    {"test_format_refuses_formatted_or_non_empty",
-	     test_format_refuses_formatted_or_non_empty},
-	    {"test_format_refuses_bad_parameters",
-	     test_format_refuses_bad_parameters},
-	    {"test_format_load_missing_dir", test_format_load_missing_dir},
-	    {"test_format_load_foreign_or_damaged",
-	     test_format_load_foreign_or_damaged},
-	    {"test_format_lock_is_exclusive", test_format_lock_is_exclusive},
-	    {"test_format_fsids_differ", test_format_fsids_differ},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_format_create_and_load),
+	    RFS_TEST(test_format_refuses_formatted_or_non_empty),
+	    RFS_TEST(test_format_refuses_bad_parameters),
+	    RFS_TEST(test_format_load_missing_dir),
+	    RFS_TEST(test_format_load_foreign_or_damaged),
+	    RFS_TEST(test_format_lock_is_exclusive),
+	    RFS_TEST(test_format_fsids_differ),
 	};
-	CU_pSuite suite;
-	unsigned failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "format",
+	    RFS_TESTS(tests),
+	};
+	int rc;
 
 	rfs_log_setup("test_format", RFS_LOG_WARN);
 	snprintf(base, sizeof(base), "/tmp/test_format.XXXXXX");
-	if (mkdtemp(base) == NULL || CU_initialize_registry() != CUE_SUCCESS)
+	if (mkdtemp(base) == NULL)
 		return 1;
-	suite = CU_add_suite("format", NULL, NULL);
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = rfs_test_run(&suite, 1);
 	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failures == 0 ? 0 : 1;
+	return rc;
 }

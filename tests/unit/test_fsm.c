@@ -15,6 +15,7 @@
 #include <CUnit/Basic.h>
 
 #include "tests/unit/fsm_test_util.h"
+#include "tests/unit/runner.h"
 
 static void test_fsm_new_root(void)
 {
@@ -966,54 +967,56 @@ static void test_fsm_readdir_paging_survives_compaction(void)
 
 int main(void)
 {
-	static const struct ft_test tests[] = {
-#define T(f) {#f, f}
-	    T(test_fsm_new_root),
-	    T(test_fsm_new_rejects_bad_format),
-	    T(test_fsm_mkdir_basic),
-	    T(test_fsm_create_missing_parent_enoent),
-	    T(test_fsm_create_parent_not_dir_enotdir),
-	    T(test_fsm_create_existing_name_eexist),
-	    T(test_fsm_create_existing_file_opens_it),
-	    T(test_fsm_create_on_dir_eisdir),
-	    T(test_fsm_name_checks),
-	    T(test_fsm_symlink_readlink),
-	    T(test_fsm_symlink_target_too_long),
-	    T(test_fsm_rmdir_basic),
-	    T(test_fsm_rmdir_nonempty_enotempty),
-	    T(test_fsm_rmdir_file_enotdir),
-	    T(test_fsm_unlink_dir_eisdir),
-	    T(test_fsm_unlink_frees_inode_and_chunks),
-	    T(test_fsm_unlink_updates_parent_times),
-	    T(test_fsm_link_counts),
-	    T(test_fsm_link_dir_eperm),
-	    T(test_fsm_link_errors),
-	    T(test_fsm_lookup_errors),
-	    T(test_fsm_resolve_paths),
-	    T(test_fsm_rename_file_replaces_file),
-	    T(test_fsm_rename_dir_replaces_empty_dir),
-	    T(test_fsm_rename_dir_over_nonempty_enotempty),
-	    T(test_fsm_rename_file_over_dir_eisdir),
-	    T(test_fsm_rename_dir_over_file_enotdir),
-	    T(test_fsm_rename_into_own_subtree_einval),
-	    T(test_fsm_rename_same_inode_noop),
-	    T(test_fsm_rename_noreplace_eexist),
-	    T(test_fsm_rename_exchange_swaps),
-	    T(test_fsm_rename_moves_dir_and_times),
-	    T(test_fsm_setattr_mode_owner),
-	    T(test_fsm_setattr_times),
-	    T(test_fsm_setattr_size_not_regular),
-	    T(test_fsm_xattr_set_get_list_remove),
-	    T(test_fsm_xattr_flags),
-	    T(test_fsm_xattr_limits),
-	    T(test_fsm_failed_ops_change_nothing),
-	    T(test_fsm_apply_rejects_queries),
-	    T(test_fsm_readdir_dots_and_cookies),
-	    T(test_fsm_readdir_errors),
-	    T(test_fsm_readdir_paging_with_changes),
-	    T(test_fsm_readdir_paging_survives_compaction),
-#undef T
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_fsm_new_root),
+	    RFS_TEST(test_fsm_new_rejects_bad_format),
+	    RFS_TEST(test_fsm_mkdir_basic),
+	    RFS_TEST(test_fsm_create_missing_parent_enoent),
+	    RFS_TEST(test_fsm_create_parent_not_dir_enotdir),
+	    RFS_TEST(test_fsm_create_existing_name_eexist),
+	    RFS_TEST(test_fsm_create_existing_file_opens_it),
+	    RFS_TEST(test_fsm_create_on_dir_eisdir),
+	    RFS_TEST(test_fsm_name_checks),
+	    RFS_TEST(test_fsm_symlink_readlink),
+	    RFS_TEST(test_fsm_symlink_target_too_long),
+	    RFS_TEST(test_fsm_rmdir_basic),
+	    RFS_TEST(test_fsm_rmdir_nonempty_enotempty),
+	    RFS_TEST(test_fsm_rmdir_file_enotdir),
+	    RFS_TEST(test_fsm_unlink_dir_eisdir),
+	    RFS_TEST(test_fsm_unlink_frees_inode_and_chunks),
+	    RFS_TEST(test_fsm_unlink_updates_parent_times),
+	    RFS_TEST(test_fsm_link_counts),
+	    RFS_TEST(test_fsm_link_dir_eperm),
+	    RFS_TEST(test_fsm_link_errors),
+	    RFS_TEST(test_fsm_lookup_errors),
+	    RFS_TEST(test_fsm_resolve_paths),
+	    RFS_TEST(test_fsm_rename_file_replaces_file),
+	    RFS_TEST(test_fsm_rename_dir_replaces_empty_dir),
+	    RFS_TEST(test_fsm_rename_dir_over_nonempty_enotempty),
+	    RFS_TEST(test_fsm_rename_file_over_dir_eisdir),
+	    RFS_TEST(test_fsm_rename_dir_over_file_enotdir),
+	    RFS_TEST(test_fsm_rename_into_own_subtree_einval),
+	    RFS_TEST(test_fsm_rename_same_inode_noop),
+	    RFS_TEST(test_fsm_rename_noreplace_eexist),
+	    RFS_TEST(test_fsm_rename_exchange_swaps),
+	    RFS_TEST(test_fsm_rename_moves_dir_and_times),
+	    RFS_TEST(test_fsm_setattr_mode_owner),
+	    RFS_TEST(test_fsm_setattr_times),
+	    RFS_TEST(test_fsm_setattr_size_not_regular),
+	    RFS_TEST(test_fsm_xattr_set_get_list_remove),
+	    RFS_TEST(test_fsm_xattr_flags),
+	    RFS_TEST(test_fsm_xattr_limits),
+	    RFS_TEST(test_fsm_failed_ops_change_nothing),
+	    RFS_TEST(test_fsm_apply_rejects_queries),
+	    RFS_TEST(test_fsm_readdir_dots_and_cookies),
+	    RFS_TEST(test_fsm_readdir_errors),
+	    RFS_TEST(test_fsm_readdir_paging_with_changes),
+	    RFS_TEST(test_fsm_readdir_paging_survives_compaction),
+	};
+	static const struct rfs_test_suite suite = {
+	    .name = "fsm",
+	    RFS_TESTS(tests),
 	};
 
-	return ft_run("fsm", tests, sizeof(tests) / sizeof(tests[0]));
+	return rfs_test_run(&suite, 1);
 }

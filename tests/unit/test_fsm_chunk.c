@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "tests/unit/fsm_test_util.h"
+#include "tests/unit/runner.h"
 
 /* A state with three servers and one empty file; returns the file's ino. */
 static struct ms_fsm *chunk_setup(uint64_t *ino)
@@ -400,22 +401,24 @@ static void test_fsm_chunk_inventory_check(void)
 
 int main(void)
 {
-	static const struct ft_test tests[] = {
-#define T(f) {#f, f}
-	    T(test_fsm_chunk_lease_new),
-	    T(test_fsm_chunk_lease_stale_id_estale),
-	    T(test_fsm_chunk_lease_existing_bumps_version),
-	    T(test_fsm_chunk_lease_bad_replicas_einval),
-	    T(test_fsm_chunk_lease_target_types),
-	    T(test_fsm_chunk_commit_sets_size),
-	    T(test_fsm_chunk_commit_rules),
-	    T(test_fsm_chunk_layout),
-	    T(test_fsm_chunk_truncate),
-	    T(test_fsm_chunk_add_replicas),
-	    T(test_fsm_chunk_register_ring_epoch),
-	    T(test_fsm_chunk_inventory_check),
-#undef T
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_fsm_chunk_lease_new),
+	    RFS_TEST(test_fsm_chunk_lease_stale_id_estale),
+	    RFS_TEST(test_fsm_chunk_lease_existing_bumps_version),
+	    RFS_TEST(test_fsm_chunk_lease_bad_replicas_einval),
+	    RFS_TEST(test_fsm_chunk_lease_target_types),
+	    RFS_TEST(test_fsm_chunk_commit_sets_size),
+	    RFS_TEST(test_fsm_chunk_commit_rules),
+	    RFS_TEST(test_fsm_chunk_layout),
+	    RFS_TEST(test_fsm_chunk_truncate),
+	    RFS_TEST(test_fsm_chunk_add_replicas),
+	    RFS_TEST(test_fsm_chunk_register_ring_epoch),
+	    RFS_TEST(test_fsm_chunk_inventory_check),
+	};
+	static const struct rfs_test_suite suite = {
+	    .name = "fsm_chunk",
+	    RFS_TESTS(tests),
 	};
 
-	return ft_run("fsm_chunk", tests, sizeof(tests) / sizeof(tests[0]));
+	return rfs_test_run(&suite, 1);
 }

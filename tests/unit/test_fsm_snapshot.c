@@ -18,6 +18,7 @@
 
 #include "common/crc32c.h"
 #include "tests/unit/fsm_test_util.h"
+#include "tests/unit/runner.h"
 
 #define GEN_POOL       256  /* inodes / leases remembered by the generator */
 #define GEN_NAMES      12   /* few names, so collisions are frequent */
@@ -596,17 +597,19 @@ static void test_fsm_snapshot_header_checks(void)
 
 int main(void)
 {
-	static const struct ft_test tests[] = {
-#define T(f) {#f, f}
-	    T(test_fsm_snapshot_replay_identical),
-	    T(test_fsm_snapshot_restore_roundtrip),
-	    T(test_fsm_snapshot_queries_after_restore),
-	    T(test_fsm_snapshot_truncations_rejected),
-	    T(test_fsm_snapshot_bitflips_rejected),
-	    T(test_fsm_snapshot_corrupt_with_valid_crc),
-	    T(test_fsm_snapshot_header_checks),
-#undef T
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_fsm_snapshot_replay_identical),
+	    RFS_TEST(test_fsm_snapshot_restore_roundtrip),
+	    RFS_TEST(test_fsm_snapshot_queries_after_restore),
+	    RFS_TEST(test_fsm_snapshot_truncations_rejected),
+	    RFS_TEST(test_fsm_snapshot_bitflips_rejected),
+	    RFS_TEST(test_fsm_snapshot_corrupt_with_valid_crc),
+	    RFS_TEST(test_fsm_snapshot_header_checks),
+	};
+	static const struct rfs_test_suite suite = {
+	    .name = "fsm_snapshot",
+	    RFS_TESTS(tests),
 	};
 
-	return ft_run("fsm_snapshot", tests, sizeof(tests) / sizeof(tests[0]));
+	return rfs_test_run(&suite, 1);
 }

@@ -22,6 +22,7 @@
 #include "common/httpd.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "tests/unit/runner.h"
 
 /*
  * Both HTTP wrappers against each other on 127.0.0.1: a threaded server
@@ -1063,52 +1064,36 @@ static void test_http_start_errors(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-	    {"test_http_echo_round_trip", test_http_echo_round_trip},
-	    {"test_http_path_tail", test_http_path_tail},
-	    {"test_http_query", test_http_query},
-	    {"test_http_unknown_path_404", test_http_unknown_path_404},
-	    {"test_http_wrong_method_405", test_http_wrong_method_405},
-	    {"test_http_oversized_body_413", test_http_oversized_body_413},
-	    {"test_http_handler_error", test_http_handler_error},
-	    {"test_http_request_id", test_http_request_id},
-	    {"test_http_keepalive_reuse", test_http_keepalive_reuse},
-	    {"test_http_retry_503", test_http_retry_503},
-	    {"test_http_connection_refused", test_http_connection_refused},
-	    {"test_http_sync_put_stream", test_http_sync_put_stream},
-	    {"test_http_multi_parallel_get", test_http_multi_parallel_get},
-	    {"test_http_multi_parallel_put", test_http_multi_parallel_put},
-	    {"test_http_multi_errors", test_http_multi_errors},
-	    {"test_http_async_reply", test_http_async_reply},
-	    {"test_http_stop_drops_suspended", test_http_stop_drops_suspended},
-	    {"test_http_ipv6", test_http_ipv6},
-	    {"test_http_start_errors", test_http_start_errors},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_http_echo_round_trip),
+	    RFS_TEST(test_http_path_tail),
+	    RFS_TEST(test_http_query),
+	    RFS_TEST(test_http_unknown_path_404),
+	    RFS_TEST(test_http_wrong_method_405),
+	    RFS_TEST(test_http_oversized_body_413),
+	    RFS_TEST(test_http_handler_error),
+	    RFS_TEST(test_http_request_id),
+	    RFS_TEST(test_http_keepalive_reuse),
+	    RFS_TEST(test_http_retry_503),
+	    RFS_TEST(test_http_connection_refused),
+	    RFS_TEST(test_http_sync_put_stream),
+	    RFS_TEST(test_http_multi_parallel_get),
+	    RFS_TEST(test_http_multi_parallel_put),
+	    RFS_TEST(test_http_multi_errors),
+	    RFS_TEST(test_http_async_reply),
+	    RFS_TEST(test_http_stop_drops_suspended),
+	    RFS_TEST(test_http_ipv6),
+	    RFS_TEST(test_http_start_errors),
 	};
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "http",
+	    RFS_TESTS(tests),
+	    .init = suite_init,
+	    .cleanup = suite_clean,
+	};
 
 	/* ignoring SIGPIPE is each program's job (see common/httpd.h) */
 	signal(SIGPIPE, SIG_IGN);
 	rfs_log_setup("test_http", RFS_LOG_ERROR);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("http", suite_init, suite_clean);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }

@@ -9,6 +9,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/runner.h"
+
 /* Room for a few captured lines. */
 #define CAPTURE_BYTES (4 * RFS_LOG_LINE_MAX)
 
@@ -189,37 +191,18 @@ static void test_log_one_line_per_event(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_log_line_format", test_log_line_format},
-	    {"test_log_levels", test_log_levels},
-	    {"test_log_level_parse", test_log_level_parse},
-	    {"test_log_long_line_cut", test_log_long_line_cut},
-	    {"test_log_cut_boundary", test_log_cut_boundary},
-	    {"test_log_one_line_per_event", test_log_one_line_per_event},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_log_line_format),
+	    RFS_TEST(test_log_levels),
+	    RFS_TEST(test_log_level_parse),
+	    RFS_TEST(test_log_long_line_cut),
+	    RFS_TEST(test_log_cut_boundary),
+	    RFS_TEST(test_log_one_line_per_event),
 	};
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "log",
+	    RFS_TESTS(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("log", NULL, NULL);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }

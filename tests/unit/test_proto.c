@@ -17,6 +17,7 @@
 #include "common/crypto.h"
 #include "common/json.h"
 #include "tests/unit/proto_fixtures.h"
+#include "tests/unit/runner.h"
 
 /* Encode, decode, compare, re-encode: the text must be identical. */
 static void op_roundtrip(const struct rfs_op *op)
@@ -586,49 +587,30 @@ static void test_proto_json_accessors(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_proto_op_names", test_proto_op_names},
-	    {"test_proto_op_roundtrip_all_types",
-	     test_proto_op_roundtrip_all_types},
-	    {"test_proto_op_roundtrip_sparse", test_proto_op_roundtrip_sparse},
-	    {"test_proto_op_encode_invalid", test_proto_op_encode_invalid},
-	    {"test_proto_attr_roundtrip", test_proto_attr_roundtrip},
-	    {"test_proto_readdir_roundtrip", test_proto_readdir_roundtrip},
-	    {"test_proto_value_roundtrip", test_proto_value_roundtrip},
-	    {"test_proto_statfs_roundtrip", test_proto_statfs_roundtrip},
-	    {"test_proto_lease_roundtrip", test_proto_lease_roundtrip},
-	    {"test_proto_layout_roundtrip", test_proto_layout_roundtrip},
-	    {"test_proto_server_roundtrip", test_proto_server_roundtrip},
-	    {"test_proto_status_roundtrip", test_proto_status_roundtrip},
-	    {"test_proto_inventory_roundtrip", test_proto_inventory_roundtrip},
-	    {"test_proto_error_roundtrip", test_proto_error_roundtrip},
-	    {"test_proto_error_decode", test_proto_error_decode},
-	    {"test_proto_check_name", test_proto_check_name},
-	    {"test_proto_server_id", test_proto_server_id},
-	    {"test_proto_json_accessors", test_proto_json_accessors},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_proto_op_names),
+	    RFS_TEST(test_proto_op_roundtrip_all_types),
+	    RFS_TEST(test_proto_op_roundtrip_sparse),
+	    RFS_TEST(test_proto_op_encode_invalid),
+	    RFS_TEST(test_proto_attr_roundtrip),
+	    RFS_TEST(test_proto_readdir_roundtrip),
+	    RFS_TEST(test_proto_value_roundtrip),
+	    RFS_TEST(test_proto_statfs_roundtrip),
+	    RFS_TEST(test_proto_lease_roundtrip),
+	    RFS_TEST(test_proto_layout_roundtrip),
+	    RFS_TEST(test_proto_server_roundtrip),
+	    RFS_TEST(test_proto_status_roundtrip),
+	    RFS_TEST(test_proto_inventory_roundtrip),
+	    RFS_TEST(test_proto_error_roundtrip),
+	    RFS_TEST(test_proto_error_decode),
+	    RFS_TEST(test_proto_check_name),
+	    RFS_TEST(test_proto_server_id),
+	    RFS_TEST(test_proto_json_accessors),
 	};
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "proto",
+	    RFS_TESTS(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("proto", NULL, NULL);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }

@@ -18,6 +18,7 @@
 #include "common/crypto.h"
 #include "common/json.h"
 #include "tests/unit/proto_fixtures.h"
+#include "tests/unit/runner.h"
 
 /* --- truncated, mutated and random input -------------------------------- */
 static void test_proto_truncated_input(void)
@@ -559,38 +560,20 @@ static void test_proto_list_limits(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_proto_truncated_input", test_proto_truncated_input},
-	    {"test_proto_mutated_input", test_proto_mutated_input},
-	    {"test_proto_random_bytes", test_proto_random_bytes},
-	    {"test_proto_not_an_object", test_proto_not_an_object},
-	    {"test_proto_deep_nesting", test_proto_deep_nesting},
-	    {"test_proto_wrong_types", test_proto_wrong_types},
-	    {"test_proto_blob_limits", test_proto_blob_limits},
-	    {"test_proto_list_limits", test_proto_list_limits},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_proto_truncated_input),
+	    RFS_TEST(test_proto_mutated_input),
+	    RFS_TEST(test_proto_random_bytes),
+	    RFS_TEST(test_proto_not_an_object),
+	    RFS_TEST(test_proto_deep_nesting),
+	    RFS_TEST(test_proto_wrong_types),
+	    RFS_TEST(test_proto_blob_limits),
+	    RFS_TEST(test_proto_list_limits),
 	};
-	CU_pSuite suite;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suite = {
+	    .name = "proto_malformed",
+	    RFS_TESTS(tests),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("proto_malformed", NULL, NULL);
-	if (!suite)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }

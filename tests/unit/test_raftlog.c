@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "tests/unit/runner.h"
 
 #define TEST_ADDR "127.0.0.1:0"
 /* A test that waits longer than this for the loop has failed. */
@@ -280,30 +281,24 @@ static void test_raftlog_snapshot_restore(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_raftlog_bootstrap_twice_refused),
+	    RFS_TEST(test_raftlog_propose_bad_input),
+	    RFS_TEST(test_raftlog_apply_and_replay),
+	    RFS_TEST(test_raftlog_snapshot_restore),
+	};
+	static const struct rfs_test_suite suite = {
+	    .name = "raftlog",
+	    RFS_TESTS(tests),
+	};
+	int rc;
 
 	rfs_log_setup("test_raftlog", RFS_LOG_WARN);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("raftlog", NULL, NULL);
 	if (setup_dir() != 0) {
 		fprintf(stderr, "cannot bootstrap a raft dir under /tmp\n");
-		CU_cleanup_registry();
 		return 1;
 	}
-	CU_add_test(suite, "test_raftlog_bootstrap_twice_refused",
-		    test_raftlog_bootstrap_twice_refused);
-	CU_add_test(suite, "test_raftlog_propose_bad_input",
-		    test_raftlog_propose_bad_input);
-	CU_add_test(suite, "test_raftlog_apply_and_replay",
-		    test_raftlog_apply_and_replay);
-	CU_add_test(suite, "test_raftlog_snapshot_restore",
-		    test_raftlog_snapshot_restore);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = rfs_test_run(&suite, 1);
 	cleanup_dir();
-	return failures == 0 ? 0 : 1;
+	return rc;
 }

@@ -7,6 +7,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "tests/unit/runner.h"
+
 /* Keys per distribution test, as the issue asks. */
 #define N_KEYS	    100000
 #define MAX_SERVERS 10
@@ -363,7 +365,8 @@ static void test_ring_weight(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(owner);
-	CU_ASSERT_EQUAL(rfs_ring_point_count(ring), 4 * RFS_RING_VNODES_PER_WEIGHT);
+	CU_ASSERT_EQUAL(rfs_ring_point_count(ring),
+			4 * RFS_RING_VNODES_PER_WEIGHT);
 	CU_ASSERT_FATAL(primaries(ring, owner));
 	for (i = 0; i < N_KEYS; i++)
 		count[owner[i]]++;
@@ -398,51 +401,37 @@ static void test_ring_vnodes_and_ties(void)
 	rfs_ring_free(ring);
 }
 
-static const struct {
-	const char *name;
-	CU_TestFunc fn;
-} ring_tests[] = {
-    {"test_ring_golden_keys", test_ring_golden_keys},
-    {"test_ring_golden_lookup", test_ring_golden_lookup},
-    {"test_ring_golden_zones", test_ring_golden_zones},
-    {"test_ring_prefers_distinct_zones", test_ring_prefers_distinct_zones},
-    {"test_ring_r_larger_than_members", test_ring_r_larger_than_members},
-    {"test_ring_usable_filter", test_ring_usable_filter},
-    {"test_ring_empty", test_ring_empty},
-    {"test_ring_weight", test_ring_weight},
-    {"test_ring_vnodes_and_ties", test_ring_vnodes_and_ties},
+static const struct rfs_test ring_tests[] = {
+    RFS_TEST(test_ring_golden_keys),
+    RFS_TEST(test_ring_golden_lookup),
+    RFS_TEST(test_ring_golden_zones),
+    RFS_TEST(test_ring_prefers_distinct_zones),
+    RFS_TEST(test_ring_r_larger_than_members),
+    RFS_TEST(test_ring_usable_filter),
+    RFS_TEST(test_ring_empty),
+    RFS_TEST(test_ring_weight),
+    RFS_TEST(test_ring_vnodes_and_ties),
+};
+
+static const struct rfs_test spread_tests[] = {
+    RFS_TEST(test_ring_balance),
+    RFS_TEST(test_ring_add_server_moves_few),
 };
 
 int main(void)
 {
-	CU_pSuite suite;
-	CU_pSuite spread;
-	unsigned int failures;
-	size_t i;
+	static const struct rfs_test_suite suites[] = {
+	    {
+		.name = "ring",
+		RFS_TESTS(ring_tests),
+	    },
+	    {
+		.name = "ring_spread",
+		RFS_TESTS(spread_tests),
+		.init = spread_init,
+		.cleanup = spread_cleanup,
+	    },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("ring", NULL, NULL);
-	spread = CU_add_suite("ring_spread", spread_init, spread_cleanup);
-	if (!suite || !spread)
-		goto out_cleanup;
-	for (i = 0; i < sizeof(ring_tests) / sizeof(ring_tests[0]); i++) {
-		if (!CU_add_test(suite, ring_tests[i].name, ring_tests[i].fn))
-			goto out_cleanup;
-	}
-	if (!CU_add_test(spread, "test_ring_balance", test_ring_balance) ||
-	    !CU_add_test(spread, "test_ring_add_server_moves_few",
-			 test_ring_add_server_moves_few))
-		goto out_cleanup;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	/* a failed suite init counts too */
-	failures =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(suites, sizeof(suites) / sizeof(suites[0]));
 }

@@ -18,6 +18,7 @@
 #include "chunkserver/replica.h"
 #include "common/crc32c.h"
 #include "common/log.h"
+#include "tests/unit/runner.h"
 
 #define BLK	 RFS_CRC_BLOCK_BYTES
 #define PATH_LEN 256
@@ -908,51 +909,31 @@ static void test_store_concurrent_writers(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
-	    {"test_store_round_trip", test_store_round_trip},
-	    {"test_store_crc_mismatch_refused",
-	     test_store_crc_mismatch_refused},
-	    {"test_store_range_update", test_store_range_update},
-	    {"test_store_range_update_refused",
-	     test_store_range_update_refused},
-	    {"test_store_updating_recovery", test_store_updating_recovery},
-	    {"test_store_version_replacement", test_store_version_replacement},
-	    {"test_store_delete", test_store_delete},
-	    {"test_store_inventory", test_store_inventory},
-	    {"test_store_two_dirs", test_store_two_dirs},
-	    {"test_store_reopen_rebuilds_index",
-	     test_store_reopen_rebuilds_index},
-	    {"test_store_crash_leftovers_cleaned",
-	     test_store_crash_leftovers_cleaned},
-	    {"test_store_enospc", test_store_enospc},
-	    {"test_store_server_id", test_store_server_id},
-	    {"test_store_dir_locked", test_store_dir_locked},
-	    {"test_store_concurrent_writers", test_store_concurrent_writers},
+	static const struct rfs_test tests[] = {
+	    RFS_TEST(test_store_round_trip),
+	    RFS_TEST(test_store_crc_mismatch_refused),
+	    RFS_TEST(test_store_range_update),
+	    RFS_TEST(test_store_range_update_refused),
+	    RFS_TEST(test_store_updating_recovery),
+	    RFS_TEST(test_store_version_replacement),
+	    RFS_TEST(test_store_delete),
+	    RFS_TEST(test_store_inventory),
+	    RFS_TEST(test_store_two_dirs),
+	    RFS_TEST(test_store_reopen_rebuilds_index),
+	    RFS_TEST(test_store_crash_leftovers_cleaned),
+	    RFS_TEST(test_store_enospc),
+	    RFS_TEST(test_store_server_id),
+	    RFS_TEST(test_store_dir_locked),
+	    RFS_TEST(test_store_concurrent_writers),
 	};
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct rfs_test_suite suite = {
+	    .name = "store",
+	    RFS_TESTS(tests),
+	    .init = setup,
+	    .cleanup = teardown,
+	};
 
 	/* The store logs what it repairs; keep the test output readable. */
 	rfs_log_setup("test_store", RFS_LOG_ERROR);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("store", setup, teardown);
-	if (!suite)
-		goto out_cleanup;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			goto out_cleanup;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures =
-	    CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
-out_cleanup:
-	CU_cleanup_registry();
-	return 1;
+	return rfs_test_run(&suite, 1);
 }
