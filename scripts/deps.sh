@@ -4,7 +4,7 @@
 RFS_PACKAGES="build-essential autoconf automake libtool pkg-config
 	libssl-dev libcurl4-openssl-dev libcunit1-dev libjansson-dev
 	libisal-dev libmicrohttpd-dev libraft-dev libuv1-dev libfuse3-dev fuse3
-	curl procps iproute2"
+	curl procps iproute2 clang-format"
 
 rfs_install_deps() {
 	local missing=()
