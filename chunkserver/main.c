@@ -140,7 +140,7 @@ static int split_dirs(struct cs_main *m)
 static int step_check(struct cs_main *m)
 {
 	if (rfs_addr_split(m->set.listen, m->bind_host, sizeof(m->bind_host),
-			 &m->port) < 0) {
+			   &m->port) < 0) {
 		snprintf(m->err, sizeof(m->err), "listen '%s' is not host:port",
 			 m->set.listen);
 		return -EINVAL;

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rfs_addr_split(const char *addr, char *host, size_t hostlen,
-		   uint16_t *port)
+int rfs_addr_split(const char *addr, char *host, size_t hostlen, uint16_t *port)
 {
 	const char *colon = strrchr(addr, ':');
 	const char *h = addr;

@@ -42,8 +42,8 @@ struct rfs_config_key {
  * -EINVAL if a default itself is invalid (a programming error, explained in
  * err).
  */
-int rfs_config_init(const struct rfs_config_key *keys, size_t n,
-		    void *settings, char *err, size_t errlen);
+int rfs_config_init(const struct rfs_config_key *keys, size_t n, void *settings,
+		    char *err, size_t errlen);
 
 /*
  * Set one key from its text value. Returns 0; -EINVAL for an unknown key or
@@ -58,9 +58,8 @@ int rfs_config_set(const struct rfs_config_key *keys, size_t n, void *settings,
  * Apply an INI file. Returns 0, -ENOENT/-EACCES when it cannot be read, or
  * the rfs_config_set error of its first bad line (err names file:line).
  */
-int rfs_config_load(const struct rfs_config_key *keys, size_t n,
-		    void *settings, const char *path, char *err,
-		    size_t errlen);
+int rfs_config_load(const struct rfs_config_key *keys, size_t n, void *settings,
+		    const char *path, char *err, size_t errlen);
 
 /*
  * Parse argv[1..argc): "--config FILE" or "--config=FILE" (applied first,
@@ -72,8 +71,8 @@ int rfs_config_load(const struct rfs_config_key *keys, size_t n,
  * rfs_config_set.
  */
 int rfs_config_parse_args(const struct rfs_config_key *keys, size_t n,
-			  void *settings, int argc, char **argv,
-			  int *first_arg, char *err, size_t errlen);
+			  void *settings, int argc, char **argv, int *first_arg,
+			  char *err, size_t errlen);
 
 /* Print one line per key: "  --key=VALUE  help (default: def)". */
 void rfs_config_print_help(const struct rfs_config_key *keys, size_t n,

@@ -39,13 +39,13 @@ bool rfs_log_enabled(enum rfs_log_level level);
  * fmt is the key=value tail, e.g. "msg=\"chunk stored\" chunk=%016llx".
  */
 void rfs_log(enum rfs_log_level level, const char *req_id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void rfs_logv(enum rfs_log_level level, const char *req_id, const char *fmt,
 	      va_list ap) __attribute__((format(printf, 3, 0)));
 
 #define rfs_log_error(req, ...) rfs_log(RFS_LOG_ERROR, (req), __VA_ARGS__)
-#define rfs_log_warn(req, ...) rfs_log(RFS_LOG_WARN, (req), __VA_ARGS__)
-#define rfs_log_info(req, ...) rfs_log(RFS_LOG_INFO, (req), __VA_ARGS__)
+#define rfs_log_warn(req, ...)	rfs_log(RFS_LOG_WARN, (req), __VA_ARGS__)
+#define rfs_log_info(req, ...)	rfs_log(RFS_LOG_INFO, (req), __VA_ARGS__)
 #define rfs_log_debug(req, ...) rfs_log(RFS_LOG_DEBUG, (req), __VA_ARGS__)
 
 #endif

@@ -38,43 +38,43 @@
 #include <stdint.h>
 
 /* --- limits (checked by decoders before anything is stored) ---------- */
-#define RFS_NAME_MAX		 255	   /* bytes in one path component */
-#define RFS_PATH_MAX		 4096	   /* bytes in a path or symlink target */
-#define RFS_XATTR_VALUE_MAX	 65536	   /* bytes in one xattr value */
-#define RFS_SERVER_ID_MAX	 64	   /* bytes in a chunk server id */
-#define RFS_ADDR_MAX		 128	   /* "host:port" */
-#define RFS_ZONE_MAX		 64	   /* bytes in a zone name */
-#define RFS_FSID_MAX		 36	   /* uuid text */
-#define RFS_MAX_REPLICAS	 8	   /* highest replication goal */
-#define RFS_READDIR_MAX		 1024	   /* entries in one readdir reply */
-#define RFS_LAYOUT_MAX_CHUNKS	 65536	   /* chunks in one layout reply */
-#define RFS_INVENTORY_MAX	 4000000   /* chunks in one inventory */
-#define RFS_SERVERS_MAX		 10000	   /* servers in a status reply */
-#define RFS_META_BODY_MAX	 (1 << 20) /* bytes of a metadata request body */
-#define RFS_INVENTORY_BODY_MAX	 (256u << 20)
-#define RFS_ROOT_INO		 1
-#define RFS_CHUNK_SIZE_MIN	 (64u << 10) /* one CRC block */
-#define RFS_CHUNK_SIZE_MAX	 (64u << 20) /* 1024 CRC blocks */
-#define RFS_CHUNK_SIZE_DEFAULT	 (64u << 20)
-#define RFS_ERR_MESSAGE_MAX	 512
-#define RFS_REQUEST_ID_MAX	 32
+#define RFS_NAME_MAX	       255	 /* bytes in one path component */
+#define RFS_PATH_MAX	       4096	 /* bytes in a path or symlink target */
+#define RFS_XATTR_VALUE_MAX    65536	 /* bytes in one xattr value */
+#define RFS_SERVER_ID_MAX      64	 /* bytes in a chunk server id */
+#define RFS_ADDR_MAX	       128	 /* "host:port" */
+#define RFS_ZONE_MAX	       64	 /* bytes in a zone name */
+#define RFS_FSID_MAX	       36	 /* uuid text */
+#define RFS_MAX_REPLICAS       8	 /* highest replication goal */
+#define RFS_READDIR_MAX	       1024	 /* entries in one readdir reply */
+#define RFS_LAYOUT_MAX_CHUNKS  65536	 /* chunks in one layout reply */
+#define RFS_INVENTORY_MAX      4000000	 /* chunks in one inventory */
+#define RFS_SERVERS_MAX	       10000	 /* servers in a status reply */
+#define RFS_META_BODY_MAX      (1 << 20) /* bytes of a metadata request body */
+#define RFS_INVENTORY_BODY_MAX (256u << 20)
+#define RFS_ROOT_INO	       1
+#define RFS_CHUNK_SIZE_MIN     (64u << 10) /* one CRC block */
+#define RFS_CHUNK_SIZE_MAX     (64u << 20) /* 1024 CRC blocks */
+#define RFS_CHUNK_SIZE_DEFAULT (64u << 20)
+#define RFS_ERR_MESSAGE_MAX    512
+#define RFS_REQUEST_ID_MAX     32
 
 /* --- HTTP routes ----------------------------------------------------- */
 /* metaserver: every namespace op is POST RFS_PATH_NS "<op name>" */
-#define RFS_PATH_NS		 "/v1/ns/"
-#define RFS_PATH_CHUNK_LEASE	 "/v1/chunk/lease"
-#define RFS_PATH_CHUNK_COMMIT	 "/v1/chunk/commit"
-#define RFS_PATH_CHUNK_LAYOUT	 "/v1/chunk/layout"
-#define RFS_PATH_CLUSTER_REGISTER "/v1/cluster/register"
+#define RFS_PATH_NS		   "/v1/ns/"
+#define RFS_PATH_CHUNK_LEASE	   "/v1/chunk/lease"
+#define RFS_PATH_CHUNK_COMMIT	   "/v1/chunk/commit"
+#define RFS_PATH_CHUNK_LAYOUT	   "/v1/chunk/layout"
+#define RFS_PATH_CLUSTER_REGISTER  "/v1/cluster/register"
 #define RFS_PATH_CLUSTER_HEARTBEAT "/v1/cluster/heartbeat"
 #define RFS_PATH_CLUSTER_INVENTORY "/v1/cluster/inventory"
-#define RFS_PATH_CLUSTER_STATUS	 "/v1/cluster/status" /* GET */
+#define RFS_PATH_CLUSTER_STATUS	   "/v1/cluster/status" /* GET */
 /* chunk server: PUT/GET/DELETE RFS_PATH_CHUNK "<chunk id hex16>" */
-#define RFS_PATH_CHUNK		 "/v1/chunk/"
-#define RFS_PATH_CHUNKS		 "/v1/chunks" /* GET: inventory */
+#define RFS_PATH_CHUNK	"/v1/chunk/"
+#define RFS_PATH_CHUNKS "/v1/chunks" /* GET: inventory */
 /* both daemons */
-#define RFS_PATH_HEALTH		 "/health"
-#define RFS_PATH_METRICS	 "/metrics"
+#define RFS_PATH_HEALTH	 "/health"
+#define RFS_PATH_METRICS "/metrics"
 
 /* --- chunk data headers and query keys ------------------------------- */
 /*
@@ -88,17 +88,17 @@
  * The body's per-block CRC32Cs travel in RFS_HDR_CRC as comma-separated
  * 8-digit hex values, one per 64 KiB block (the last may be short).
  */
-#define RFS_HDR_CRC		 "X-Ringfs-Crc32c"
-#define RFS_HDR_CHUNK_LENGTH	 "X-Ringfs-Chunk-Length"
-#define RFS_HDR_SYNC		 "X-Ringfs-Sync" /* "0" skips fsync */
-#define RFS_HDR_REQUEST_ID	 "X-Request-Id"
-#define RFS_Q_VERSION		 "version"
-#define RFS_Q_OFFSET		 "offset"
-#define RFS_Q_LENGTH		 "length"
-#define RFS_Q_BASE		 "base"
-#define RFS_Q_BASE_LENGTH	 "base_length"
-#define RFS_CONTENT_JSON	 "application/json"
-#define RFS_CONTENT_OCTETS	 "application/octet-stream"
+#define RFS_HDR_CRC	     "X-Ringfs-Crc32c"
+#define RFS_HDR_CHUNK_LENGTH "X-Ringfs-Chunk-Length"
+#define RFS_HDR_SYNC	     "X-Ringfs-Sync" /* "0" skips fsync */
+#define RFS_HDR_REQUEST_ID   "X-Request-Id"
+#define RFS_Q_VERSION	     "version"
+#define RFS_Q_OFFSET	     "offset"
+#define RFS_Q_LENGTH	     "length"
+#define RFS_Q_BASE	     "base"
+#define RFS_Q_BASE_LENGTH    "base_length"
+#define RFS_CONTENT_JSON     "application/json"
+#define RFS_CONTENT_OCTETS   "application/octet-stream"
 
 /* --- inode attributes ------------------------------------------------ */
 struct rfs_attr {
@@ -146,26 +146,26 @@ enum rfs_op_type {
 	RFS_OP_COMMIT, /* ino, index, chunk_id, version, length, replicas */
 	RFS_OP_LAYOUT, /* ino, offset, size = byte count (0 = to end) */
 	/* cluster */
-	RFS_OP_REGISTER,      /* server */
-	RFS_OP_ADD_REPLICAS,  /* internal: chunk_id, version, replicas[0] */
+	RFS_OP_REGISTER,     /* server */
+	RFS_OP_ADD_REPLICAS, /* internal: chunk_id, version, replicas[0] */
 	RFS_OP_COUNT
 };
 
 /* setattr valid bits */
-#define RFS_SETATTR_MODE     (1u << 0)
-#define RFS_SETATTR_UID	     (1u << 1)
-#define RFS_SETATTR_GID	     (1u << 2)
-#define RFS_SETATTR_SIZE     (1u << 3)
-#define RFS_SETATTR_ATIME    (1u << 4)
-#define RFS_SETATTR_MTIME    (1u << 5)
+#define RFS_SETATTR_MODE      (1u << 0)
+#define RFS_SETATTR_UID	      (1u << 1)
+#define RFS_SETATTR_GID	      (1u << 2)
+#define RFS_SETATTR_SIZE      (1u << 3)
+#define RFS_SETATTR_ATIME     (1u << 4)
+#define RFS_SETATTR_MTIME     (1u << 5)
 #define RFS_SETATTR_ATIME_NOW (1u << 6)
 #define RFS_SETATTR_MTIME_NOW (1u << 7)
 /* flags */
-#define RFS_CREATE_EXCL	      (1u << 0)
-#define RFS_RENAME_NOREPLACE  (1u << 0) /* same values as renameat2 */
-#define RFS_RENAME_EXCHANGE   (1u << 1)
-#define RFS_XATTR_CREATE      (1u << 0) /* same values as setxattr(2) */
-#define RFS_XATTR_REPLACE     (1u << 1)
+#define RFS_CREATE_EXCL	     (1u << 0)
+#define RFS_RENAME_NOREPLACE (1u << 0) /* same values as renameat2 */
+#define RFS_RENAME_EXCHANGE  (1u << 1)
+#define RFS_XATTR_CREATE     (1u << 0) /* same values as setxattr(2) */
+#define RFS_XATTR_REPLACE    (1u << 1)
 
 enum rfs_server_state {
 	RFS_SERVER_UP = 0,
@@ -179,12 +179,12 @@ struct rfs_server {
 	char id[RFS_SERVER_ID_MAX + 1]; /* [A-Za-z0-9._-]+ */
 	char addr[RFS_ADDR_MAX + 1];	/* "127.0.0.1:9501" */
 	char zone[RFS_ZONE_MAX + 1];
-	uint32_t weight;   /* >= 1 */
-	uint64_t capacity; /* bytes */
-	uint64_t used;	   /* bytes */
-	uint64_t chunks;   /* replicas stored */
-	uint32_t load;	   /* requests in flight */
-	uint32_t state;	   /* enum rfs_server_state */
+	uint32_t weight;	  /* >= 1 */
+	uint64_t capacity;	  /* bytes */
+	uint64_t used;		  /* bytes */
+	uint64_t chunks;	  /* replicas stored */
+	uint32_t load;		  /* requests in flight */
+	uint32_t state;		  /* enum rfs_server_state */
 	int64_t heartbeat_age_ms; /* -1 = never */
 };
 
@@ -211,7 +211,8 @@ struct rfs_op {
 	int64_t atime_ns;
 	int64_t mtime_ns;
 	char *data; /* malloc'd; symlink target, xattr value, resolve path */
-	size_t data_len; /* <= RFS_PATH_MAX, or RFS_XATTR_VALUE_MAX for xattrs */
+	size_t
+	    data_len; /* <= RFS_PATH_MAX, or RFS_XATTR_VALUE_MAX for xattrs */
 	uint64_t cookie;
 	uint32_t limit;
 	uint64_t index;
@@ -220,9 +221,10 @@ struct rfs_op {
 	uint32_t version;
 	uint64_t length;
 	uint32_t n_replicas;
-	struct rfs_replica replicas[RFS_MAX_REPLICAS]; /* ids used; addr optional */
-	struct rfs_server server; /* register */
-	int64_t now_ns;		  /* leader: wall clock of the operation */
+	struct rfs_replica
+	    replicas[RFS_MAX_REPLICAS]; /* ids used; addr optional */
+	struct rfs_server server;	/* register */
+	int64_t now_ns; /* leader: wall clock of the operation */
 };
 
 /* Wire name of an op type ("mkdir"), or NULL for an invalid type. */

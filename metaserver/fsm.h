@@ -86,8 +86,8 @@ int ms_fsm_layout(const struct ms_fsm *fsm, uint64_t ino, uint64_t offset,
 		  uint64_t length, struct rfs_layout *out);
 
 /* Inode count, chunk count and bytes of committed chunk data. */
-void ms_fsm_counts(const struct ms_fsm *fsm, uint64_t *inodes,
-		   uint64_t *chunks, uint64_t *bytes);
+void ms_fsm_counts(const struct ms_fsm *fsm, uint64_t *inodes, uint64_t *chunks,
+		   uint64_t *bytes);
 
 /* Registered servers (state/heartbeat fields left for the caller). */
 size_t ms_fsm_server_count(const struct ms_fsm *fsm);

@@ -286,7 +286,7 @@ static int serve(struct ms_main *m)
 	int rc = 0;
 
 	if (rfs_addr_split(m->set.listen, m->bind_host, sizeof(m->bind_host),
-			 &m->port) < 0) {
+			   &m->port) < 0) {
 		fprintf(stderr, MS_PROG ": listen '%s' is not host:port\n",
 			m->set.listen);
 		return 2;
