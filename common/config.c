@@ -519,3 +519,35 @@ void rfs_config_release(const struct rfs_config_key *keys, size_t n,
 		*field = NULL;
 	}
 }
+
+int rfs_config_setup(const struct rfs_config_key *keys, size_t n,
+		     void *settings, int argc, char **argv, char *err,
+		     size_t errlen)
+{
+	int first = argc;
+	int rc;
+
+	rc = rfs_config_init(keys, n, settings, err, errlen);
+	if (rc == 0)
+		rc = rfs_config_parse_args(keys, n, settings, argc, argv,
+					   &first, err, errlen);
+	if (rc == 0 && first < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[first]);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+enum rfs_config_flag rfs_config_find_flag(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return RFS_CONFIG_FLAG_HELP;
+		if (strcmp(argv[i], "--version") == 0)
+			return RFS_CONFIG_FLAG_VERSION;
+	}
+	return RFS_CONFIG_FLAG_NONE;
+}

@@ -74,6 +74,25 @@ int rfs_config_parse_args(const struct rfs_config_key *keys, size_t n,
 			  void *settings, int argc, char **argv, int *first_arg,
 			  char *err, size_t errlen);
 
+/*
+ * rfs_config_init() then rfs_config_parse_args(), refusing positional
+ * arguments: the whole command line of a daemon. Errors as
+ * rfs_config_parse_args, -EINVAL "unexpected argument 'x'" for a
+ * positional one.
+ */
+int rfs_config_setup(const struct rfs_config_key *keys, size_t n,
+		     void *settings, int argc, char **argv, char *err,
+		     size_t errlen);
+
+enum rfs_config_flag {
+	RFS_CONFIG_FLAG_NONE = 0,
+	RFS_CONFIG_FLAG_HELP,	 /* -h or --help */
+	RFS_CONFIG_FLAG_VERSION, /* --version */
+};
+
+/* The first of -h/--help/--version in argv[1..) before any "--". */
+enum rfs_config_flag rfs_config_find_flag(int argc, char **argv);
+
 /* Print one line per key: "  --key=VALUE  help (default: def)". */
 void rfs_config_print_help(const struct rfs_config_key *keys, size_t n,
 			   FILE *out);

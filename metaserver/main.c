@@ -370,38 +370,26 @@ static int take_format_flag(int *argc, char **argv, const char **format_dir)
 /* Returns -1 to go on, or the exit code of --help/--version. */
 static int early_flags(int argc, char **argv)
 {
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf(MS_PROG " " PACKAGE_VERSION "\n");
-			return 0;
-		}
+	switch (rfs_config_find_flag(argc, argv)) {
+	case RFS_CONFIG_FLAG_HELP:
+		usage(stdout);
+		return 0;
+	case RFS_CONFIG_FLAG_VERSION:
+		printf(MS_PROG " " PACKAGE_VERSION "\n");
+		return 0;
+	default:
+		return -1;
 	}
-	return -1;
 }
 
 static int configure(struct ms_main *m, int argc, char **argv)
 {
 	char err[RFS_CONFIG_ERR_MAX] = "";
-	enum rfs_log_level level;
-	int first = argc;
+	enum rfs_log_level level = RFS_LOG_INFO;
 	int rc;
 
-	rc = rfs_config_init(ms_keys, N_MS_KEYS, &m->set, err, sizeof(err));
-	if (rc == 0)
-		rc = rfs_config_parse_args(ms_keys, N_MS_KEYS, &m->set, argc,
-					   argv, &first, err, sizeof(err));
-	if (rc == 0 && first < argc) {
-		snprintf(err, sizeof(err), "unexpected argument '%s'",
-			 argv[first]);
-		rc = -EINVAL;
-	}
+	rc = rfs_config_setup(ms_keys, N_MS_KEYS, &m->set, argc, argv, err,
+			      sizeof(err));
 	if (rc == 0 && rfs_log_level_parse(m->set.log_level, &level) < 0) {
 		snprintf(err, sizeof(err),
 			 "log-level '%s' is not error, warn, info or debug",

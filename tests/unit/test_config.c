@@ -424,6 +424,62 @@ static void test_config_args_override_file(void)
 	scratch_remove(&s);
 }
 
+static void test_config_setup_daemon_args(void)
+{
+	char err[RFS_CONFIG_ERR_MAX] = "";
+	struct settings st;
+
+	{
+		char *argv[] = {"prog", "--port=7", "--listen", "::1", NULL};
+
+		memset(&st, 0, sizeof(st));
+		CU_ASSERT_EQUAL(rfs_config_setup(keys, N_KEYS, &st, 4, argv,
+						 err, sizeof(err)),
+				0);
+		CU_ASSERT_EQUAL(st.port, 7);
+		CU_ASSERT_STRING_EQUAL(st.listen, "::1");
+		CU_ASSERT_STRING_EQUAL(st.data_dir, "/var/lib/ringfs");
+		rfs_config_release(keys, N_KEYS, &st);
+	}
+	{
+		char *argv[] = {"prog", "--port=7", "extra", NULL};
+
+		memset(&st, 0, sizeof(st));
+		CU_ASSERT_EQUAL(rfs_config_setup(keys, N_KEYS, &st, 3, argv,
+						 err, sizeof(err)),
+				-EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(err, "unexpected argument 'extra'"));
+		rfs_config_release(keys, N_KEYS, &st);
+	}
+	{
+		char *argv[] = {"prog", "--nope=1", NULL};
+
+		memset(&st, 0, sizeof(st));
+		CU_ASSERT_EQUAL(rfs_config_setup(keys, N_KEYS, &st, 2, argv,
+						 err, sizeof(err)),
+				-EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "nope"));
+		rfs_config_release(keys, N_KEYS, &st);
+	}
+}
+
+static void test_config_find_flag(void)
+{
+	char *none[] = {"prog", "--port=1", NULL};
+	char *help[] = {"prog", "--port=1", "-h", "--version", NULL};
+	char *version[] = {"prog", "--version", "--help", NULL};
+	char *after_dashes[] = {"prog", "--", "--help", NULL};
+
+	CU_ASSERT_EQUAL(rfs_config_find_flag(2, none), RFS_CONFIG_FLAG_NONE);
+	CU_ASSERT_EQUAL(rfs_config_find_flag(4, help), RFS_CONFIG_FLAG_HELP);
+	CU_ASSERT_EQUAL(rfs_config_find_flag(3, version),
+			RFS_CONFIG_FLAG_VERSION);
+	CU_ASSERT_EQUAL(rfs_config_find_flag(3, after_dashes),
+			RFS_CONFIG_FLAG_NONE);
+	CU_ASSERT_EQUAL(rfs_config_find_flag(1, none), RFS_CONFIG_FLAG_NONE);
+}
+
 static void test_config_args_positional(void)
 {
 	char err[RFS_CONFIG_ERR_MAX];
@@ -577,6 +633,8 @@ int main(void)
 	    RFS_TEST(test_config_args_errors),
 	    RFS_TEST(test_config_print_help),
 	    RFS_TEST(test_config_release),
+	    RFS_TEST(test_config_setup_daemon_args),
+	    RFS_TEST(test_config_find_flag),
 	};
 	static const struct rfs_test_suite suite = {
 	    .name = "config",
