@@ -20,8 +20,8 @@ const char *rfs_errno_name(int err);
 int rfs_errno_from_name(const char *name);
 
 /*
- * HTTP status that carries a positive (or negative) errno: ENOENT 404,
- * EEXIST/ENOTEMPTY/EBUSY 409, EACCES/EPERM 403, EINVAL/EPROTO/ENAMETOOLONG/
+ * HTTP status that carries a positive (or negative) errno: ENOENT/ENODATA 404,
+ * EEXIST/ENOTEMPTY/EBUSY/EMLINK 409, EACCES/EPERM 403, EINVAL/EPROTO/ENAMETOOLONG/
  * ENOTDIR/EISDIR/ELOOP/ERANGE/EBADMSG 400, E2BIG/EFBIG 413, ENOSPC/EDQUOT 507,
  * EAGAIN/ETIMEDOUT 503, ESTALE 410, EOPNOTSUPP/ENOSYS 501, everything else
  * 500.

@@ -437,7 +437,8 @@ static int reply_error_level(struct rfs_httpd_req *req, unsigned int status,
 static enum rfs_log_level handler_error_level(int err)
 {
 	err = err < 0 ? -err : err;
-	return err == ENOENT || err == EEXIST ? RFS_LOG_DEBUG : RFS_LOG_WARN;
+	return err == ENOENT || err == EEXIST || err == ENODATA ? RFS_LOG_DEBUG
+								: RFS_LOG_WARN;
 }
 
 int rfs_httpd_reply_error(struct rfs_httpd_req *req, int err, const char *fmt,
