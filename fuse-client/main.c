@@ -1,0 +1,254 @@
+/*
+ * ringfs-mount: mount a ringfs cluster with FUSE.
+ *
+ *   ringfs-mount [-f] [-d] [-s] [-o OPT[,OPT...]] META_ADDR MOUNTPOINT
+ *
+ * Start-up order: options, logging, the client (checked against the
+ * metaserver before mounting, so a wrong address fails here and not at the
+ * first ls), the open-file table, the FUSE session with its signal
+ * handlers (SIGINT/SIGTERM/SIGHUP unmount cleanly), the mount, then the
+ * move to the background (after the mount, so its errors are still seen).
+ */
+#include <config.h>
+
+#include "fuse-client/fc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+/* How long metadata calls keep retrying while no metaserver answers
+ * before the operation fails with EIO: 30 s rides out a metaserver
+ * restart without hanging an application for long. */
+#define FC_META_RETRY_DEFAULT_S 30.0
+#define FC_MS_PER_S		1000.0
+/* Idle worker threads kept when -o max_idle_threads is not given
+ * (libfuse's own default; its option parser leaves UINT_MAX for "unset"). */
+#define FC_IDLE_THREADS_DEFAULT 10
+
+struct fc_opts {
+	char *meta;
+	double attr_timeout;
+	double entry_timeout;
+	double meta_retry;
+	unsigned int parallel;
+	char *log_level;
+};
+
+#define FC_OPT(t, p)                                                           \
+	{                                                                      \
+		t, offsetof(struct fc_opts, p), 0                              \
+	}
+static const struct fuse_opt fc_opt_spec[] = {
+    FC_OPT("attr_timeout=%lf", attr_timeout),
+    FC_OPT("entry_timeout=%lf", entry_timeout),
+    FC_OPT("meta_retry=%lf", meta_retry),
+    FC_OPT("parallel=%u", parallel),
+    FC_OPT("log_level=%s", log_level),
+    FUSE_OPT_END,
+};
+
+static void usage(const char *prog)
+{
+	printf(
+	    "usage: %s [options] META_ADDR MOUNTPOINT\n\n"
+	    "Mount the ringfs cluster whose metaserver is META_ADDR\n"
+	    "(HOST:PORT[,HOST:PORT...]) at MOUNTPOINT.\n\n"
+	    "ringfs options:\n"
+	    "    -o attr_timeout=S      cache attributes S seconds (1)\n"
+	    "    -o entry_timeout=S     cache names S seconds (1)\n"
+	    "    -o meta_retry=S        retry metadata calls S seconds "
+	    "while no\n"
+	    "                           metaserver answers, then EIO (30)\n"
+	    "    -o parallel=N          chunk transfers in flight per "
+	    "thread (%d)\n"
+	    "    -o log_level=LEVEL     error, warn, info or debug (warn)\n\n",
+	    prog, RFS_CLIENT_PARALLEL_DEFAULT);
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+/* The first non-option argument is the metaserver; the next one is left
+ * for fuse_parse_cmdline (the mount point). */
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct fc_opts *o = data;
+
+	if (key != FUSE_OPT_KEY_NONOPT || o->meta)
+		return 1;
+	o->meta = strdup(arg);
+	return o->meta ? 0 : -1;
+}
+
+/* -o fsname=META with the commas of an address list escaped. */
+static int add_fsname(struct fuse_args *args, const char *meta)
+{
+	char buf[RFS_CLIENT_META_ADDRS_MAX * (RFS_ADDR_MAX + 2) + 16];
+	size_t n = 0;
+	const char *p;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "-ofsname=");
+	for (p = meta; *p && n + 3 < sizeof(buf); p++) {
+		if (*p == ',' || *p == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *p;
+	}
+	if (*p)
+		return -1;
+	buf[n] = '\0';
+	return fuse_opt_add_arg(args, buf);
+}
+
+/* Parse everything; 0 to go on, else the exit status (help, version and
+ * usage errors end here). */
+static int parse_args(struct fuse_args *args, struct fc_opts *o,
+		      struct fuse_cmdline_opts *co)
+{
+	if (fuse_opt_parse(args, o, fc_opt_spec, opt_proc) != 0 ||
+	    fuse_parse_cmdline(args, co) != 0)
+		return 2;
+	if (co->show_help) {
+		usage(args->argv[0]);
+		return 0;
+	}
+	if (co->show_version) {
+		printf("ringfs-mount %s (libfuse %s)\n", PACKAGE_VERSION,
+		       fuse_pkgversion());
+		return 0;
+	}
+	if (!o->meta || !co->mountpoint) {
+		fprintf(stderr,
+			"usage: %s [options] META_ADDR MOUNTPOINT "
+			"(see --help)\n",
+			args->argv[0]);
+		return 2;
+	}
+	if (o->attr_timeout < 0 || o->entry_timeout < 0 || o->meta_retry < 0 ||
+	    o->parallel > RFS_CLIENT_PARALLEL_MAX) {
+		fprintf(stderr, "ringfs-mount: option out of range\n");
+		return 2;
+	}
+	if (fuse_opt_add_arg(args, "-odefault_permissions") != 0 ||
+	    fuse_opt_add_arg(args, "-osubtype=ringfs") != 0 ||
+	    add_fsname(args, o->meta) != 0)
+		return 1;
+	return -1;
+}
+
+static int setup_logging(const struct fc_opts *o, bool debug)
+{
+	enum rfs_log_level level = debug ? RFS_LOG_DEBUG : RFS_LOG_WARN;
+
+	if (o->log_level && rfs_log_level_parse(o->log_level, &level) < 0) {
+		fprintf(stderr,
+			"ringfs-mount: bad log_level '%s' "
+			"(error, warn, info or debug)\n",
+			o->log_level);
+		return -EINVAL;
+	}
+	rfs_log_setup("ringfs-mount", level);
+	return 0;
+}
+
+/* The client, checked against the metaserver (it also tells the chunk
+ * size), and the open-file table. */
+static int setup_client(const struct fc_opts *o, struct fc_ctx *fc)
+{
+	struct rfs_client_opts copts = {0};
+	int rc;
+
+	copts.meta = o->meta;
+	copts.retry_ms = (long)(o->meta_retry * FC_MS_PER_S);
+	rc = rfs_client_new(&copts, &fc->c);
+	if (rc < 0) {
+		fprintf(stderr,
+			"ringfs-mount: invalid metaserver address "
+			"'%s' (expected HOST:PORT)\n",
+			o->meta);
+		return rc;
+	}
+	rc = rfs_client_chunk_size(fc->c, &fc->chunk_size);
+	if (rc < 0) {
+		fprintf(stderr,
+			"ringfs-mount: cannot reach the metaserver at %s: %s "
+			"(is ringfs-meta running?)\n",
+			o->meta, strerror(-rc));
+		return rc;
+	}
+	rc = fc_files_new(fc->c, fc->chunk_size, o->parallel, &fc->files);
+	if (rc < 0)
+		fprintf(stderr, "ringfs-mount: %s\n", strerror(-rc));
+	return rc;
+}
+
+static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *co,
+		       struct fc_ctx *fc)
+{
+	struct fuse_loop_config lc = {0};
+	struct fuse_session *se;
+	int rc = 1;
+
+	se = fuse_session_new(args, &fc_ops, sizeof(fc_ops), fc);
+	if (!se)
+		return 1;
+	fc->se = se;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_destroy;
+	if (fuse_session_mount(se, co->mountpoint) != 0)
+		goto out_remove_handlers;
+	fuse_daemonize(co->foreground);
+	if (co->singlethread) {
+		rc = fuse_session_loop(se);
+	} else {
+		lc.clone_fd = co->clone_fd;
+		lc.max_idle_threads = co->max_idle_threads == UINT_MAX
+					  ? FC_IDLE_THREADS_DEFAULT
+					  : co->max_idle_threads;
+		rc = fuse_session_loop_mt(se, &lc);
+	}
+	/* the loop reports the signal that ended it: a clean unmount */
+	rc = (rc == 0 || rc == SIGINT || rc == SIGTERM || rc == SIGHUP) ? 0 : 1;
+	fuse_session_unmount(se);
+out_remove_handlers:
+	fuse_remove_signal_handlers(se);
+out_destroy:
+	fuse_session_destroy(se);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fc_opts o = {.attr_timeout = FC_TIMEOUT_DEFAULT_S,
+			    .entry_timeout = FC_TIMEOUT_DEFAULT_S,
+			    .meta_retry = FC_META_RETRY_DEFAULT_S};
+	struct fuse_cmdline_opts co = {0};
+	struct fc_ctx fc = {0};
+	int rc;
+
+	rc = parse_args(&args, &o, &co);
+	if (rc >= 0)
+		goto out_free_args;
+	rc = 1;
+	if (setup_logging(&o, co.debug) < 0 || setup_client(&o, &fc) < 0)
+		goto out_free_client;
+	fc.attr_timeout = o.attr_timeout;
+	fc.entry_timeout = o.entry_timeout;
+	rc = run_session(&args, &co, &fc);
+out_free_client:
+	fc_files_free(fc.files);
+	rfs_client_free(fc.c);
+out_free_args:
+	free(co.mountpoint);
+	free(o.meta);
+	free(o.log_level);
+	fuse_opt_free_args(&args);
+	return rc;
+}

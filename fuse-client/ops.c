@@ -1,0 +1,470 @@
+#include <config.h>
+
+#include "fuse-client/fc.h"
+
+#include <errno.h>
+#include <stdio.h> /* RENAME_NOREPLACE, RENAME_EXCHANGE */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+
+/* Most bytes one FUSE directory entry takes besides its name: readdir asks
+ * the metaserver for about as many entries as fit in the kernel buffer. */
+#define FC_DIRENT_MIN_BYTES 32
+/* Nanoseconds per second, for timespec conversions. */
+#define FC_NS_PER_S 1000000000LL
+
+static void ts_from_ns(int64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ns / FC_NS_PER_S);
+	ts->tv_nsec = (long)(ns % FC_NS_PER_S);
+	if (ts->tv_nsec < 0) {
+		ts->tv_sec--;
+		ts->tv_nsec += FC_NS_PER_S;
+	}
+}
+
+static int64_t ns_from_ts(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * FC_NS_PER_S + ts->tv_nsec;
+}
+
+void fc_attr_to_stat(const struct rfs_attr *a, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = a->ino;
+	st->st_mode = a->mode;
+	st->st_nlink = a->nlink;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_size = (off_t)a->size;
+	st->st_blksize = FC_MAX_IO_BYTES;
+	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	ts_from_ns(a->atime_ns, &st->st_atim);
+	ts_from_ns(a->mtime_ns, &st->st_mtim);
+	ts_from_ns(a->ctime_ns, &st->st_ctim);
+}
+
+/*
+ * Data written through this mount but not committed yet makes the file
+ * longer than the metaserver says: report the longer size, or the kernel
+ * would cut its own (correct) idea of the size back.
+ */
+static void attr_add_dirty(struct fc_ctx *fc, struct rfs_attr *a)
+{
+	struct fc_file *f;
+	uint64_t end;
+
+	if (!S_ISREG(a->mode))
+		return;
+	f = fc_file_find(fc->files, a->ino);
+	if (!f)
+		return;
+	end = fc_file_dirty_end(f);
+	if (end > a->size)
+		a->size = end;
+	fc_file_close(fc->files, f);
+}
+
+void fc_entry_from_attr(struct fc_ctx *fc, const struct rfs_attr *a,
+			struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = a->ino;
+	e->generation = a->generation;
+	fc_attr_to_stat(a, &e->attr);
+	e->attr_timeout = fc->attr_timeout;
+	e->entry_timeout = fc->entry_timeout;
+}
+
+static void reply_entry(fuse_req_t req, int rc, struct rfs_attr *a)
+{
+	struct fc_ctx *fc = fc_ctx_of(req);
+	struct fuse_entry_param e;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	attr_add_dirty(fc, a);
+	fc_entry_from_attr(fc, a, &e);
+	fuse_reply_entry(req, &e);
+}
+
+static void reply_attr(fuse_req_t req, int rc, struct rfs_attr *a)
+{
+	struct stat st;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	attr_add_dirty(fc_ctx_of(req), a);
+	fc_attr_to_stat(a, &st);
+	fuse_reply_attr(req, &st, fc_ctx_of(req)->attr_timeout);
+}
+
+static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	conn->max_write = FC_MAX_IO_BYTES;
+	conn->max_readahead = FC_MAX_IO_BYTES;
+	/* the kernel truncates through setattr before open(O_TRUNC) */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
+static void fc_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct rfs_attr a;
+	int rc;
+
+	rc = rfs_client_lookup(fc_ctx_of(req)->c, parent, name, &a);
+	reply_entry(req, rc, &a);
+}
+
+/* Inode numbers are stable metaserver ids: nothing to count or free. */
+static void fc_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fuse_reply_none(req);
+}
+
+static void fc_op_getattr(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct rfs_attr a;
+	int rc;
+
+	rc = rfs_client_getattr(fc_ctx_of(req)->c, ino, &a);
+	reply_attr(req, rc, &a);
+}
+
+static void setattr_times(const struct stat *st, int to_set,
+			  struct rfs_client_setattr *sa)
+{
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+		sa->valid |= RFS_SETATTR_ATIME_NOW;
+	} else if (to_set & FUSE_SET_ATTR_ATIME) {
+		sa->valid |= RFS_SETATTR_ATIME;
+		sa->atime_ns = ns_from_ts(&st->st_atim);
+	}
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+		sa->valid |= RFS_SETATTR_MTIME_NOW;
+	} else if (to_set & FUSE_SET_ATTR_MTIME) {
+		sa->valid |= RFS_SETATTR_MTIME;
+		sa->mtime_ns = ns_from_ts(&st->st_mtim);
+	}
+}
+
+static void fc_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			  int to_set, struct fuse_file_info *fi)
+{
+	struct rfs_client_setattr sa = {0};
+	struct rfs_attr a;
+	int rc;
+
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		sa.valid |= RFS_SETATTR_MODE;
+		sa.mode = attr->st_mode & 07777;
+	}
+	if (to_set & FUSE_SET_ATTR_UID) {
+		sa.valid |= RFS_SETATTR_UID;
+		sa.uid = attr->st_uid;
+	}
+	if (to_set & FUSE_SET_ATTR_GID) {
+		sa.valid |= RFS_SETATTR_GID;
+		sa.gid = attr->st_gid;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		sa.valid |= RFS_SETATTR_SIZE;
+		sa.size = (uint64_t)attr->st_size;
+	}
+	setattr_times(attr, to_set, &sa);
+	if (sa.valid & RFS_SETATTR_SIZE)
+		rc = fc_files_set_size(fc_ctx_of(req)->files, ino, &sa, &a);
+	else
+		rc = rfs_client_setattr(fc_ctx_of(req)->c, ino, &sa, &a);
+	reply_attr(req, rc, &a);
+}
+
+static void fc_op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct rfs_value_reply v = {0};
+	int rc;
+
+	rc = rfs_client_readlink(fc_ctx_of(req)->c, ino, &v);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, v.data);
+	rfs_proto_value_release(&v);
+}
+
+/* Only regular files: ringfs stores no devices, fifos or sockets. */
+static void fc_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode, dev_t rdev)
+{
+	const struct fuse_ctx *cx = fuse_req_ctx(req);
+	struct rfs_attr a;
+	int rc = -EPERM;
+
+	if (S_ISREG(mode))
+		rc = rfs_client_create(fc_ctx_of(req)->c, parent, name,
+				       mode & 07777, cx->uid, cx->gid,
+				       RFS_CREATE_EXCL, &a);
+	reply_entry(req, rc, &a);
+}
+
+static void fc_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode)
+{
+	const struct fuse_ctx *cx = fuse_req_ctx(req);
+	struct rfs_attr a;
+	int rc;
+
+	rc = rfs_client_mkdir(fc_ctx_of(req)->c, parent, name, mode & 07777,
+			      cx->uid, cx->gid, &a);
+	reply_entry(req, rc, &a);
+}
+
+static void fc_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req,
+		       -rfs_client_unlink(fc_ctx_of(req)->c, parent, name));
+}
+
+static void fc_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -rfs_client_rmdir(fc_ctx_of(req)->c, parent, name));
+}
+
+static void fc_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			  const char *name)
+{
+	const struct fuse_ctx *cx = fuse_req_ctx(req);
+	struct rfs_attr a;
+	int rc;
+
+	rc = rfs_client_symlink(fc_ctx_of(req)->c, parent, name, link, cx->uid,
+				cx->gid, &a);
+	reply_entry(req, rc, &a);
+}
+
+static void fc_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+			 fuse_ino_t newparent, const char *newname,
+			 unsigned int flags)
+{
+	uint32_t rf = 0;
+	int rc = 0;
+
+	if (flags & RENAME_NOREPLACE)
+		rf |= RFS_RENAME_NOREPLACE;
+	if (flags & RENAME_EXCHANGE)
+		rf |= RFS_RENAME_EXCHANGE;
+	/* RENAME_WHITEOUT and anything newer: not supported */
+	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = rfs_client_rename(fc_ctx_of(req)->c, parent, name,
+				       newparent, newname, rf);
+	fuse_reply_err(req, -rc);
+}
+
+static void fc_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		       const char *newname)
+{
+	struct rfs_attr a;
+	int rc;
+
+	rc = rfs_client_link(fc_ctx_of(req)->c, ino, newparent, newname, &a);
+	reply_entry(req, rc, &a);
+}
+
+/* Fill buf with entries after cookie `off`, page by page from the
+ * metaserver, while they fit. Returns the bytes used or a negative errno. */
+static ssize_t do_readdir(fuse_req_t req, fuse_ino_t ino, char *buf,
+			  size_t size, uint64_t off)
+{
+	struct rfs_readdir_reply r;
+	size_t used = 0;
+	size_t i;
+	size_t n;
+	struct stat st;
+	bool full = false;
+	int rc;
+
+	do {
+		n = (size - used) / FC_DIRENT_MIN_BYTES + 1;
+		rc = rfs_client_readdir(fc_ctx_of(req)->c, ino, off,
+					n > RFS_READDIR_MAX ? 0 : (uint32_t)n,
+					&r);
+		if (rc < 0)
+			return used ? (ssize_t)used : rc;
+		for (i = 0; i < r.n && !full; i++) {
+			memset(&st, 0, sizeof(st));
+			st.st_ino = r.entries[i].ino;
+			st.st_mode = r.entries[i].mode;
+			n = fuse_add_direntry(req, buf + used, size - used,
+					      r.entries[i].name, &st,
+					      (off_t)r.entries[i].cookie);
+			full = n > size - used;
+			if (!full) {
+				used += n;
+				off = r.entries[i].cookie;
+			}
+		}
+		full = full || r.eof || r.n == 0;
+		rfs_proto_readdir_release(&r);
+	} while (!full);
+	return (ssize_t)used;
+}
+
+static void fc_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			  off_t off, struct fuse_file_info *fi)
+{
+	char *buf = malloc(size);
+	ssize_t n = -ENOMEM;
+
+	if (buf)
+		n = do_readdir(req, ino, buf, size, (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void fc_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			   struct fuse_file_info *fi)
+{
+	/* every metadata change is durable on the metaserver when answered */
+	fuse_reply_err(req, 0);
+}
+
+static void fc_op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct rfs_statfs s;
+	struct statvfs v;
+	int rc;
+
+	rc = rfs_client_statfs(fc_ctx_of(req)->c, &s);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	memset(&v, 0, sizeof(v));
+	v.f_bsize = FC_STATFS_BSIZE;
+	v.f_frsize = FC_STATFS_BSIZE;
+	v.f_blocks = s.total_bytes / FC_STATFS_BSIZE;
+	v.f_bfree = s.free_bytes / FC_STATFS_BSIZE;
+	v.f_bavail = v.f_bfree;
+	/* inodes are not limited: report the used ones plus as many free */
+	v.f_files = s.inodes * 2 + 1024;
+	v.f_ffree = v.f_files - s.inodes;
+	v.f_favail = v.f_ffree;
+	v.f_namemax = RFS_NAME_MAX;
+	fuse_reply_statfs(req, &v);
+}
+
+/*
+ * The kernel asks for security.capability before every write and for
+ * POSIX ACLs on access checks: ringfs stores neither namespace, so answer
+ * those here instead of with a metaserver round trip.
+ */
+static bool xattr_unsupported(const char *name)
+{
+	return strncmp(name, "security.", 9) == 0 ||
+	       strncmp(name, "system.", 7) == 0;
+}
+
+static void fc_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			   const char *value, size_t size, int flags)
+{
+	uint32_t xf = 0;
+
+	if (xattr_unsupported(name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	if (flags & XATTR_CREATE)
+		xf |= RFS_XATTR_CREATE;
+	if (flags & XATTR_REPLACE)
+		xf |= RFS_XATTR_REPLACE;
+	fuse_reply_err(req, -rfs_client_setxattr(fc_ctx_of(req)->c, ino, name,
+						 value, size, xf));
+}
+
+/* getxattr and listxattr answer alike: the length for size 0, ERANGE when
+ * the value does not fit, else the value. */
+static void reply_value(fuse_req_t req, int rc, struct rfs_value_reply *v,
+			size_t size)
+{
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (size == 0)
+		fuse_reply_xattr(req, v->len);
+	else if (v->len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, v->data, v->len);
+	rfs_proto_value_release(v);
+}
+
+static void fc_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			   size_t size)
+{
+	struct rfs_value_reply v = {0};
+	int rc;
+
+	if (xattr_unsupported(name)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	rc = rfs_client_getxattr(fc_ctx_of(req)->c, ino, name, &v);
+	reply_value(req, rc, &v, size);
+}
+
+static void fc_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct rfs_value_reply v = {0};
+	int rc;
+
+	rc = rfs_client_listxattr(fc_ctx_of(req)->c, ino, &v);
+	reply_value(req, rc, &v, size);
+}
+
+static void fc_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	fuse_reply_err(req,
+		       -rfs_client_removexattr(fc_ctx_of(req)->c, ino, name));
+}
+
+const struct fuse_lowlevel_ops fc_ops = {
+    .init = fc_op_init,
+    .lookup = fc_op_lookup,
+    .forget = fc_op_forget,
+    .getattr = fc_op_getattr,
+    .setattr = fc_op_setattr,
+    .readlink = fc_op_readlink,
+    .mknod = fc_op_mknod,
+    .mkdir = fc_op_mkdir,
+    .unlink = fc_op_unlink,
+    .rmdir = fc_op_rmdir,
+    .symlink = fc_op_symlink,
+    .rename = fc_op_rename,
+    .link = fc_op_link,
+    .open = fc_op_open,
+    .read = fc_op_read,
+    .write = fc_op_write,
+    .flush = fc_op_flush,
+    .release = fc_op_release,
+    .fsync = fc_op_fsync,
+    .readdir = fc_op_readdir,
+    .fsyncdir = fc_op_fsyncdir,
+    .statfs = fc_op_statfs,
+    .setxattr = fc_op_setxattr,
+    .getxattr = fc_op_getxattr,
+    .listxattr = fc_op_listxattr,
+    .removexattr = fc_op_removexattr,
+    .create = fc_op_create,
+};

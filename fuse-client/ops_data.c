@@ -1,0 +1,129 @@
+#include <config.h>
+
+#include "fuse-client/fc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+
+static struct fc_file *file_of(struct fuse_file_info *fi)
+{
+	return (struct fc_file *)(uintptr_t)fi->fh;
+}
+
+/* Open state of an inode as the handle; the page cache is dropped at open
+ * so data another mount committed shows (close-to-open). */
+static int do_open(struct fc_ctx *fc, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fc_file *f;
+	int rc;
+
+	rc = fc_file_open(fc->files, ino, &f);
+	if (rc < 0)
+		return rc;
+	fi->fh = (uint64_t)(uintptr_t)f;
+	fi->keep_cache = 0;
+	return 0;
+}
+
+void fc_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  mode_t mode, struct fuse_file_info *fi)
+{
+	struct fc_ctx *fc = fc_ctx_of(req);
+	const struct fuse_ctx *cx = fuse_req_ctx(req);
+	uint32_t flags = (fi->flags & O_EXCL) ? RFS_CREATE_EXCL : 0;
+	struct fuse_entry_param e;
+	struct rfs_attr a;
+	int rc = -EPERM;
+
+	if (S_ISREG(mode))
+		rc = rfs_client_create(fc->c, parent, name, mode & 07777,
+				       cx->uid, cx->gid, flags, &a);
+	if (rc == 0)
+		rc = do_open(fc, a.ino, fi);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fc_entry_from_attr(fc, &a, &e);
+	if (fuse_reply_create(req, &e, fi) != 0)
+		fc_file_close(fc->files, file_of(fi)); /* open was aborted */
+}
+
+void fc_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fc_ctx *fc = fc_ctx_of(req);
+	int rc;
+
+	rc = do_open(fc, ino, fi);
+	/*
+	 * close-to-open: the kernel may hold attributes (the size) from
+	 * before another mount changed the file; drop them so a read past
+	 * the old end asks again. Attributes only: never blocks.
+	 */
+	if (rc == 0 && fuse_lowlevel_notify_inval_inode(fc->se, ino, -1, 0) < 0)
+		rfs_log_debug(NULL,
+			      "msg=\"cannot invalidate attributes\" "
+			      "ino=%llu",
+			      (unsigned long long)ino);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_open(req, fi) != 0)
+		fc_file_close(fc->files, file_of(fi));
+}
+
+void fc_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	struct fc_ctx *fc = fc_ctx_of(req);
+	char *buf = malloc(size ? size : 1);
+	ssize_t n = -ENOMEM;
+
+	if (buf)
+		n = fc_file_read(fc->files, file_of(fi), buf, size,
+				 (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+void fc_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		 off_t off, struct fuse_file_info *fi)
+{
+	ssize_t n;
+
+	n = fc_file_write(fc_ctx_of(req)->files, file_of(fi), buf, size,
+			  (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+/* close(): everything written through this mount is committed before it
+ * returns, and a failed commit is its error. */
+void fc_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, -fc_file_flush(fc_ctx_of(req)->files, file_of(fi)));
+}
+
+void fc_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fc_ctx *fc = fc_ctx_of(req);
+	int rc;
+
+	/* normally empty after flush; writes through mmap can come later */
+	rc = fc_file_flush(fc->files, file_of(fi));
+	fc_file_close(fc->files, file_of(fi));
+	fuse_reply_err(req, -rc);
+}
+
+void fc_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		 struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, -fc_file_flush(fc_ctx_of(req)->files, file_of(fi)));
+}
