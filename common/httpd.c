@@ -19,7 +19,7 @@
 #include <microhttpd.h>
 
 #include "common/crypto.h"
-#include "common/errors.h"
+#include "common/httpd_int.h"
 #include "common/log.h"
 #include "common/proto.h"
 
@@ -44,8 +44,6 @@
 #define RFS_HTTPD_MAX_CONNECTIONS 1024
 /* Pending connections the kernel queues before accept. */
 #define RFS_HTTPD_LISTEN_BACKLOG 1024
-/* "[v6 address]:port" */
-#define RFS_HTTPD_PEER_MAX (INET6_ADDRSTRLEN + 8)
 /* Random bytes of a generated request id (hex: twice as many chars). */
 #define RFS_HTTPD_ID_RANDOM_BYTES 8
 /*
@@ -59,80 +57,11 @@
 #define RFS_HTTPD_DISCARD_MAX_BYTES (1024 * 1024)
 /* "Allow" header value: at most a few methods. */
 #define RFS_HTTPD_ALLOW_MAX 64
-/* Bytes of a server name kept for log lines. */
-#define RFS_HTTPD_NAME_MAX 64
-
-/* Where a request is in its life. */
-enum req_state {
-	REQ_BODY,      /* receiving the body, handler not called yet */
-	REQ_SUSPENDED, /* handler said ASYNC, connection suspended */
-	REQ_RESUMED,   /* reply given while suspended, connection resumed */
-	REQ_DONE,      /* reply queued in libmicrohttpd */
-	REQ_DROPPED,   /* resumed without a reply because the server stops */
-};
-
-struct reply_header {
-	char *name; /* "name\0value" in one allocation */
-	const char *value;
-};
-
-struct rfs_httpd {
-	struct MHD_Daemon *daemon;
-	char name[RFS_HTTPD_NAME_MAX];
-	uint16_t port;
-	bool external;
-	const struct rfs_httpd_route *routes;
-	size_t n_routes;
-	void *ctx;
-	/* external mode: suspended requests (only touched by the loop) */
-	struct rfs_httpd_req *suspended;
-	/*
-	 * External mode: the fd the caller polls, an epoll set holding
-	 * libmicrohttpd's epoll fd and wake_fd. libmicrohttpd has no wake-up
-	 * channel without its own thread, so a connection resumed by a
-	 * reply would wait for an unrelated network event; writing wake_fd
-	 * makes the caller's loop call rfs_httpd_run at once.
-	 */
-	int poll_fd;
-	int wake_fd;
-	/* fallback request ids when the random source fails */
-	atomic_uint_fast64_t id_seq;
-};
-
-struct rfs_httpd_req {
-	struct rfs_httpd *srv;
-	struct MHD_Connection *conn;
-	const struct rfs_httpd_route *route;
-	const char *method; /* libmicrohttpd's copies, live with the request */
-	const char *path;
-	const char *tail;
-	char id[RFS_REQUEST_ID_MAX + 1];
-	char peer[RFS_HTTPD_PEER_MAX];
-	enum req_state state;
-	char *body;
-	size_t body_len;
-	size_t body_cap;
-	uint64_t body_seen; /* bytes of body received, kept or not */
-	int body_err;	    /* error to reply once the body is discarded */
-	bool reply_now;	    /* refused reply goes out before the body */
-	struct MHD_Response *response; /* built, not yet queued */
-	unsigned int status;
-	struct reply_header *hdrs;
-	size_t n_hdrs;
-	void *data;
-	void (*free_cb)(void *);
-	struct rfs_httpd_req *prev; /* srv->suspended list */
-	struct rfs_httpd_req *next;
-};
-
-static int reply_error_level(struct rfs_httpd_req *req, unsigned int status,
-			     enum rfs_log_level level, int err, const char *fmt,
-			     ...) __attribute__((format(printf, 5, 6)));
 
 /* --- small helpers ---------------------------------------------------- */
 
 /* Copy src into dst for a quoted log value: no quotes or control chars. */
-static const char *log_safe(char *dst, size_t cap, const char *src)
+const char *rfs_httpd_log_safe(char *dst, size_t cap, const char *src)
 {
 	size_t i;
 
@@ -250,9 +179,10 @@ static const struct rfs_httpd_route *route_find(const struct rfs_httpd *srv,
 	return best;
 }
 
-/* --- replies ---------------------------------------------------------- */
+/* --- suspended requests (external mode) ------------------------------ */
 
-static void req_unlink_suspended(struct rfs_httpd_req *req)
+/* Take a suspended request off srv->suspended. */
+void rfs_httpd_unlink_suspended(struct rfs_httpd_req *req)
 {
 	struct rfs_httpd *srv = req->srv;
 
@@ -264,296 +194,6 @@ static void req_unlink_suspended(struct rfs_httpd_req *req)
 		req->next->prev = req->prev;
 	req->prev = NULL;
 	req->next = NULL;
-}
-
-/*
- * Give the built response to the request: with the request id and the
- * handler's headers added, it is queued by the access handler, at once or
- * (suspended request) after resuming the connection. Takes resp.
- */
-static int req_set_response(struct rfs_httpd_req *req, unsigned int status,
-			    struct MHD_Response *resp)
-{
-	size_t i;
-
-	if (req->response || req->state == REQ_DONE ||
-	    req->state == REQ_RESUMED || req->state == REQ_DROPPED) {
-		MHD_destroy_response(resp);
-		return -EINVAL; /* a second reply */
-	}
-	if (MHD_add_response_header(resp, RFS_HDR_REQUEST_ID, req->id) !=
-	    MHD_YES)
-		goto out_destroy;
-	for (i = 0; i < req->n_hdrs; i++)
-		if (MHD_add_response_header(resp, req->hdrs[i].name,
-					    req->hdrs[i].value) != MHD_YES)
-			goto out_destroy;
-	req->response = resp;
-	req->status = status;
-	if (req->state == REQ_SUSPENDED) {
-		req_unlink_suspended(req);
-		req->state = REQ_RESUMED;
-		MHD_resume_connection(req->conn);
-		if (eventfd_write(req->srv->wake_fd, 1) < 0)
-			rfs_log_error(req->id,
-				      "msg=\"cannot wake the server loop\" "
-				      "server=%s",
-				      req->srv->name);
-	}
-	return 0;
-
-out_destroy:
-	MHD_destroy_response(resp);
-	return -ENOMEM;
-}
-
-int rfs_httpd_add_header(struct rfs_httpd_req *req, const char *name,
-			 const char *value)
-{
-	size_t nlen = strlen(name);
-	size_t vlen = strlen(value);
-	struct reply_header *hdrs;
-	char *copy;
-
-	if (nlen == 0 || strpbrk(name, "\r\n: \t") || strpbrk(value, "\r\n"))
-		return -EINVAL;
-	hdrs = realloc(req->hdrs, (req->n_hdrs + 1) * sizeof(*hdrs));
-	if (!hdrs)
-		return -ENOMEM;
-	req->hdrs = hdrs;
-	copy = malloc(nlen + vlen + 2);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, name, nlen + 1);
-	memcpy(copy + nlen + 1, value, vlen + 1);
-	hdrs[req->n_hdrs].name = copy;
-	hdrs[req->n_hdrs].value = copy + nlen + 1;
-	req->n_hdrs++;
-	return 0;
-}
-
-int rfs_httpd_reply(struct rfs_httpd_req *req, unsigned int status,
-		    const char *content_type, char *buf, size_t len)
-{
-	struct MHD_Response *resp;
-
-	resp =
-	    MHD_create_response_from_buffer_with_free_callback(len, buf, &free);
-	if (!resp) {
-		free(buf);
-		return -ENOMEM;
-	}
-	if (content_type &&
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				    content_type) != MHD_YES) {
-		MHD_destroy_response(resp);
-		return -ENOMEM;
-	}
-	return req_set_response(req, status, resp);
-}
-
-int rfs_httpd_reply_fd(struct rfs_httpd_req *req, unsigned int status, int fd,
-		       uint64_t offset, uint64_t len)
-{
-	struct MHD_Response *resp;
-
-	/* MHD closes fd when the response is destroyed (sendfile path). */
-	resp = MHD_create_response_from_fd_at_offset64(len, fd, offset);
-	if (!resp) {
-		close(fd);
-		return offset > INT64_MAX || len > INT64_MAX ? -EINVAL
-							     : -ENOMEM;
-	}
-	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				    RFS_CONTENT_OCTETS) != MHD_YES) {
-		MHD_destroy_response(resp);
-		return -ENOMEM;
-	}
-	return req_set_response(req, status, resp);
-}
-
-/* Last resort when even an error body cannot be built: status only. */
-static int reply_empty(struct rfs_httpd_req *req, unsigned int status)
-{
-	struct MHD_Response *resp;
-
-	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	if (!resp)
-		return -ENOMEM;
-	return req_set_response(req, status, resp);
-}
-
-static int reply_error_va(struct rfs_httpd_req *req, unsigned int status,
-			  enum rfs_log_level level, int err, const char *fmt,
-			  va_list ap) __attribute__((format(printf, 5, 0)));
-
-/* Log the refusal, then reply {"error": name, "message": ...}. */
-static int reply_error_va(struct rfs_httpd_req *req, unsigned int status,
-			  enum rfs_log_level level, int err, const char *fmt,
-			  va_list ap)
-{
-	struct rfs_error_reply e = {.err = err < 0 ? -err : err};
-	char path[RFS_ERR_MESSAGE_MAX];
-	char detail[RFS_ERR_MESSAGE_MAX];
-	char *out = NULL;
-	size_t len = 0;
-	int rc;
-
-	vsnprintf(e.message, sizeof(e.message), fmt, ap);
-	/* 503 means "not now, retry" (e.g. log replay): not a server fault */
-	if (status >= 500 && status != 503)
-		level = RFS_LOG_ERROR;
-	rfs_log(level, req->id,
-		"msg=\"request refused\" server=%s peer=%s method=%s "
-		"path=\"%s\" status=%u err=%s detail=\"%s\"",
-		req->srv->name, req->peer, req->method,
-		log_safe(path, sizeof(path), req->path), status,
-		rfs_errno_name(e.err),
-		log_safe(detail, sizeof(detail), e.message));
-	rc = rfs_proto_error_encode(&e, &out, &len);
-	if (rc < 0)
-		return reply_empty(req, status);
-	return rfs_httpd_reply(req, status, RFS_CONTENT_JSON, out, len);
-}
-
-static int reply_error_level(struct rfs_httpd_req *req, unsigned int status,
-			     enum rfs_log_level level, int err, const char *fmt,
-			     ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = reply_error_va(req, status, level, err, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/*
- * Level for an error a handler gives: "no such entry" and "already
- * exists" are everyday answers in a file system (every create looks its
- * name up first), not refusals worth a warning.
- */
-static enum rfs_log_level handler_error_level(int err)
-{
-	err = err < 0 ? -err : err;
-	return err == ENOENT || err == EEXIST || err == ENODATA ? RFS_LOG_DEBUG
-								: RFS_LOG_WARN;
-}
-
-int rfs_httpd_reply_error(struct rfs_httpd_req *req, int err, const char *fmt,
-			  ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = reply_error_va(req, rfs_errno_http_status(err),
-			    handler_error_level(err), err, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Reply err with the generic message, when nobody has replied yet. */
-static void reply_generic(struct rfs_httpd_req *req, int err)
-{
-	if (req->response)
-		return;
-	reply_error_level(req, rfs_errno_http_status(err),
-			  handler_error_level(err), err, "%s %s failed: %s",
-			  req->method, req->path, rfs_errno_name(err));
-}
-
-/* --- request accessors ------------------------------------------------ */
-
-const char *rfs_httpd_req_method(const struct rfs_httpd_req *req)
-{
-	return req->method;
-}
-
-const char *rfs_httpd_req_path(const struct rfs_httpd_req *req)
-{
-	return req->path;
-}
-
-const char *rfs_httpd_req_path_tail(const struct rfs_httpd_req *req)
-{
-	return req->tail;
-}
-
-const char *rfs_httpd_req_query(const struct rfs_httpd_req *req,
-				const char *key)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-					   key);
-}
-
-const char *rfs_httpd_req_header(const struct rfs_httpd_req *req,
-				 const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *rfs_httpd_req_body(const struct rfs_httpd_req *req, size_t *len)
-{
-	*len = req->body_len;
-	return req->body;
-}
-
-const char *rfs_httpd_req_id(const struct rfs_httpd_req *req)
-{
-	return req->id;
-}
-
-const char *rfs_httpd_req_peer(const struct rfs_httpd_req *req)
-{
-	return req->peer;
-}
-
-/* Strict unsigned parse: digits of base only, no sign, no overflow. */
-static int parse_u64(const char *s, int base, uint64_t *out)
-{
-	const char *digits =
-	    base == 10 ? "0123456789" : "0123456789abcdefABCDEF";
-	unsigned long long v;
-	char *end;
-
-	if (!s[0] || strspn(s, digits) != strlen(s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int rfs_httpd_req_query_u64(const struct rfs_httpd_req *req, const char *key,
-			    uint64_t *out)
-{
-	const char *v = rfs_httpd_req_query(req, key);
-
-	return v ? parse_u64(v, 10, out) : -ENOENT;
-}
-
-int rfs_httpd_req_query_hex(const struct rfs_httpd_req *req, const char *key,
-			    uint64_t *out)
-{
-	const char *v = rfs_httpd_req_query(req, key);
-
-	return v ? parse_u64(v, 16, out) : -ENOENT;
-}
-
-void rfs_httpd_req_set_data(struct rfs_httpd_req *req, void *data,
-			    void (*free_cb)(void *))
-{
-	req->data = data;
-	req->free_cb = free_cb;
-}
-
-void *rfs_httpd_req_data(const struct rfs_httpd_req *req)
-{
-	return req->data;
 }
 
 /* --- request life ----------------------------------------------------- */
@@ -598,17 +238,6 @@ static void req_free(struct rfs_httpd_req *req)
 	free(req);
 }
 
-/* Declared Content-Length: 0 and *len set, -ENOENT if none. */
-static int req_content_length(const struct rfs_httpd_req *req, uint64_t *len)
-{
-	const char *v =
-	    rfs_httpd_req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-	if (!v)
-		return -ENOENT;
-	return parse_u64(v, 10, len);
-}
-
 /*
  * Whether a refusal should be sent before the body: the body is too big
  * to read and drop, or the client waits for "100 Continue" before sending
@@ -629,17 +258,18 @@ static bool req_refuse_early(const struct rfs_httpd_req *req, bool has_clen,
 static void req_no_route(struct rfs_httpd_req *req, const char *allow)
 {
 	if (!allow[0]) {
-		reply_error_level(req, MHD_HTTP_NOT_FOUND, RFS_LOG_WARN, ENOENT,
-				  "no such path: %s", req->path);
+		rfs_httpd_reply_error_level(req, MHD_HTTP_NOT_FOUND,
+					    RFS_LOG_WARN, ENOENT,
+					    "no such path: %s", req->path);
 		return;
 	}
 	if (rfs_httpd_add_header(req, MHD_HTTP_HEADER_ALLOW, allow) < 0)
-		reply_empty(req, MHD_HTTP_METHOD_NOT_ALLOWED);
+		rfs_httpd_reply_empty(req, MHD_HTTP_METHOD_NOT_ALLOWED);
 	else
-		reply_error_level(req, MHD_HTTP_METHOD_NOT_ALLOWED,
-				  RFS_LOG_WARN, EOPNOTSUPP,
-				  "method %s not allowed for %s (allowed: %s)",
-				  req->method, req->path, allow);
+		rfs_httpd_reply_error_level(
+		    req, MHD_HTTP_METHOD_NOT_ALLOWED, RFS_LOG_WARN, EOPNOTSUPP,
+		    "method %s not allowed for %s (allowed: %s)", req->method,
+		    req->path, allow);
 }
 
 /*
@@ -654,7 +284,7 @@ static void req_begin(struct rfs_httpd_req *req)
 	const struct rfs_httpd_route *r;
 	char allow[RFS_HTTPD_ALLOW_MAX];
 	uint64_t clen = 0;
-	bool has_clen = req_content_length(req, &clen) == 0;
+	bool has_clen = rfs_httpd_req_content_length(req, &clen) == 0;
 	int rc;
 
 	r = route_find(req->srv, req->method, req->path, allow, sizeof(allow));
@@ -669,7 +299,7 @@ static void req_begin(struct rfs_httpd_req *req)
 		req->tail = req->path + strlen(r->path);
 	if (has_clen && clen > r->max_body) {
 		req->reply_now = true;
-		reply_error_level(
+		rfs_httpd_reply_error_level(
 		    req, MHD_HTTP_CONTENT_TOO_LARGE, RFS_LOG_WARN, E2BIG,
 		    "request body of %llu bytes exceeds the "
 		    "limit of %zu bytes for %s",
@@ -681,14 +311,14 @@ static void req_begin(struct rfs_httpd_req *req)
 			return;
 		req->body = malloc(clen);
 		if (!req->body)
-			reply_generic(req, -ENOMEM);
+			rfs_httpd_reply_generic(req, -ENOMEM);
 		else
 			req->body_cap = clen;
 		return;
 	}
 	rc = r->body_cb(req, NULL, 0, req->srv->ctx);
 	if (rc < 0)
-		reply_generic(req, rc);
+		rfs_httpd_reply_generic(req, rc);
 }
 
 /* Append to the buffered body, growing it geometrically up to max_body. */
@@ -755,15 +385,15 @@ static void req_dispatch(struct rfs_httpd_req *req)
 	if (req->response)
 		return; /* the body callback replied */
 	if (req->body_err == -E2BIG) {
-		reply_error_level(req, MHD_HTTP_CONTENT_TOO_LARGE, RFS_LOG_WARN,
-				  E2BIG,
-				  "request body exceeds the limit of %zu "
-				  "bytes for %s",
-				  req->route->max_body, req->path);
+		rfs_httpd_reply_error_level(
+		    req, MHD_HTTP_CONTENT_TOO_LARGE, RFS_LOG_WARN, E2BIG,
+		    "request body exceeds the limit of %zu "
+		    "bytes for %s",
+		    req->route->max_body, req->path);
 		return;
 	}
 	if (req->body_err) {
-		reply_generic(req, req->body_err);
+		rfs_httpd_reply_generic(req, req->body_err);
 		return;
 	}
 	rc = req->route->handler(req, srv->ctx);
@@ -785,7 +415,7 @@ static void req_dispatch(struct rfs_httpd_req *req)
 			      srv->name, req->method, rc);
 		rc = -EIO;
 	}
-	reply_generic(req, rc);
+	rfs_httpd_reply_generic(req, rc);
 }
 
 /* Hand a built response to libmicrohttpd. */
@@ -838,7 +468,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!req)
 		return;
 	if (req->state == REQ_SUSPENDED)
-		req_unlink_suspended(req);
+		rfs_httpd_unlink_suspended(req);
 	req_free(req);
 	*con_cls = NULL;
 }
@@ -858,7 +488,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
 		text[--n] = '\0';
 	rfs_log_warn(NULL, "msg=\"libmicrohttpd\" server=%s detail=\"%s\"",
-		     srv->name, log_safe(safe, sizeof(safe), text));
+		     srv->name, rfs_httpd_log_safe(safe, sizeof(safe), text));
 }
 
 /* --- server ----------------------------------------------------------- */
@@ -1058,7 +688,7 @@ void rfs_httpd_stop(struct rfs_httpd *srv)
 	 * request through on_completed.
 	 */
 	while ((req = srv->suspended)) {
-		req_unlink_suspended(req);
+		rfs_httpd_unlink_suspended(req);
 		req->state = REQ_DROPPED;
 		MHD_resume_connection(req->conn);
 	}

@@ -18,7 +18,7 @@
  * Every request gets an id: the client's X-Request-Id if it is 1..32 chars
  * of [A-Za-z0-9_-], otherwise 16 random hex digits. The reply echoes it.
  *
- * Notes on the implementation (common/httpd.c):
+ * Notes on the implementation (common/httpd.c, common/httpd_req.c):
  *  - threaded mode runs one libmicrohttpd thread per connection (handlers
  *    may block on disk I/O and fsync without stalling other connections);
  *    opts->threads is not used. RFS_HTTPD_ASYNC is for external mode only
