@@ -350,12 +350,9 @@ static int configure(struct cs_main *m, int argc, char **argv)
 
 	rc = rfs_config_setup(cs_keys, N_CS_KEYS, &m->set, argc, argv, err,
 			      sizeof(err));
-	if (rc == 0 && rfs_log_level_parse(m->set.log_level, &level) < 0) {
-		snprintf(err, sizeof(err),
-			 "log-level '%s' is not error, warn, info or debug",
-			 m->set.log_level);
-		rc = -EINVAL;
-	}
+	if (rc == 0)
+		rc = rfs_log_level_parse_msg(m->set.log_level, &level, err,
+					     sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, CS_PROG ": %s (see " CS_PROG " --help)\n", err);
 		return rc;

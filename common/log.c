@@ -63,6 +63,16 @@ int rfs_log_level_parse(const char *name, enum rfs_log_level *out)
 	return -EINVAL;
 }
 
+int rfs_log_level_parse_msg(const char *name, enum rfs_log_level *out,
+			    char *err, size_t errlen)
+{
+	if (rfs_log_level_parse(name, out) == 0)
+		return 0;
+	snprintf(err, errlen, "log-level '%s' is not error, warn, info or debug",
+		 name ? name : "");
+	return -EINVAL;
+}
+
 bool rfs_log_enabled(enum rfs_log_level level)
 {
 	return (unsigned int)level < LEVEL_COUNT && level <= log_state.level;

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum rfs_log_level {
 	RFS_LOG_ERROR = 0,
@@ -30,6 +31,10 @@ void rfs_log_setup(const char *program, enum rfs_log_level level);
 
 /* Parse "error", "warn", "info" or "debug" into *out. Returns 0 or -EINVAL. */
 int rfs_log_level_parse(const char *name, enum rfs_log_level *out);
+/* rfs_log_level_parse(), and on -EINVAL a message for the user naming the
+ * bad value ("log-level 'x' is not error, warn, info or debug") in err. */
+int rfs_log_level_parse_msg(const char *name, enum rfs_log_level *out,
+			    char *err, size_t errlen);
 
 /* True when a message at this level would be written. */
 bool rfs_log_enabled(enum rfs_log_level level);

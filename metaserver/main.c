@@ -390,12 +390,9 @@ static int configure(struct ms_main *m, int argc, char **argv)
 
 	rc = rfs_config_setup(ms_keys, N_MS_KEYS, &m->set, argc, argv, err,
 			      sizeof(err));
-	if (rc == 0 && rfs_log_level_parse(m->set.log_level, &level) < 0) {
-		snprintf(err, sizeof(err),
-			 "log-level '%s' is not error, warn, info or debug",
-			 m->set.log_level);
-		rc = -EINVAL;
-	}
+	if (rc == 0)
+		rc = rfs_log_level_parse_msg(m->set.log_level, &level, err,
+					     sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, MS_PROG ": %s (see " MS_PROG " --help)\n", err);
 		return rc;
