@@ -389,4 +389,66 @@ int rfs_proto_check_name(const char *name, size_t len);
 /* Validate a server id: 1..RFS_SERVER_ID_MAX of [A-Za-z0-9._-]. */
 bool rfs_proto_server_id_is_valid(const char *id);
 
+/* --- lock sessions and locks (proto_lock.c) -------------------------- */
+/*
+ * Cluster-wide flock and POSIX record locks, kept in the metaserver
+ * leader's memory per client session (docs/protocol.md, "Locks"):
+ *   POST RFS_PATH_SESSION_OPEN  {}            -> rfs_session
+ *   POST RFS_PATH_SESSION_RENEW rfs_session   -> rfs_session
+ *   POST RFS_PATH_SESSION_CLOSE rfs_session   -> {}
+ *   POST RFS_PATH_LOCK          rfs_lock      -> {} | EBUSY (held by
+ *        another owner, or the grace period refuses a new lock)
+ *   POST RFS_PATH_LOCK_TEST     rfs_lock      -> rfs_lock: the first
+ *        conflicting lock (type, start, end, pid), type "un" when none
+ * An unknown session is ESTALE: open a new one and reclaim.
+ */
+#define RFS_PATH_SESSION_OPEN  "/v1/session/open"
+#define RFS_PATH_SESSION_RENEW "/v1/session/renew"
+#define RFS_PATH_SESSION_CLOSE "/v1/session/close"
+#define RFS_PATH_LOCK	       "/v1/lock"
+#define RFS_PATH_LOCK_TEST     "/v1/lock/test"
+/* Inclusive end of a lock that reaches the end of the file. */
+#define RFS_LOCK_EOF UINT64_MAX
+
+/* Lock families; Linux keeps them independent of each other. */
+enum rfs_lock_kind {
+	RFS_LOCK_POSIX = 0, /* fcntl byte ranges; owner: the process */
+	RFS_LOCK_FLOCK,	    /* whole file; owner: the open file */
+};
+
+enum rfs_lock_type {
+	RFS_LOCK_UN = 0, /* unlock */
+	RFS_LOCK_RD,	 /* shared */
+	RFS_LOCK_WR,	 /* exclusive */
+};
+
+struct rfs_session {
+	uint64_t id;	   /* random, never 0 */
+	uint32_t lease_ms; /* reply: renew well within this */
+};
+int rfs_proto_session_encode(const struct rfs_session *s, char **out,
+			     size_t *out_len);
+int rfs_proto_session_decode(const char *buf, size_t len,
+			     struct rfs_session *s);
+
+/*
+ * A lock request (and the lock-test reply, which fills type, start, end
+ * and pid only). Owner identity is (session, kind, owner). start <= end
+ * (decoders refuse anything else); flock locks cover 0..RFS_LOCK_EOF.
+ */
+struct rfs_lock {
+	uint64_t session;
+	uint64_t ino;
+	uint32_t kind;	/* enum rfs_lock_kind: "posix" / "flock" */
+	uint64_t owner; /* the kernel's lock owner id */
+	uint32_t type;	/* enum rfs_lock_type: "un" / "rd" / "wr" */
+	uint64_t start;
+	uint64_t end; /* inclusive */
+	uint32_t pid;
+	bool reclaim; /* re-establish a lock held before a restart */
+};
+int rfs_proto_lock_encode(const struct rfs_lock *l, char **out,
+			  size_t *out_len);
+int rfs_proto_lock_decode(const char *buf, size_t len, struct rfs_lock *l);
+
 #endif

@@ -587,6 +587,14 @@ static const struct rfs_httpd_route api_routes[] = {
     {"POST", RFS_PATH_CLUSTER_INVENTORY, ms_api_inventory, NULL,
      RFS_INVENTORY_BODY_MAX},
     {"GET", RFS_PATH_CLUSTER_STATUS, ms_api_status, NULL, 0},
+    {"POST", RFS_PATH_SESSION_OPEN, ms_api_session_open, NULL,
+     RFS_META_BODY_MAX},
+    {"POST", RFS_PATH_SESSION_RENEW, ms_api_session_renew, NULL,
+     RFS_META_BODY_MAX},
+    {"POST", RFS_PATH_SESSION_CLOSE, ms_api_session_close, NULL,
+     RFS_META_BODY_MAX},
+    {"POST", RFS_PATH_LOCK, ms_api_lock, NULL, RFS_META_BODY_MAX},
+    {"POST", RFS_PATH_LOCK_TEST, ms_api_lock_test, NULL, RFS_META_BODY_MAX},
     {"GET", RFS_PATH_HEALTH, ms_api_health, NULL, 0},
     {"GET", RFS_PATH_METRICS, ms_api_metrics, NULL, 0},
 };
@@ -795,6 +803,7 @@ int ms_api_start(const struct ms_api_opts *opts, struct ms_api **out)
 	api->state = opts->state;
 	api->log = opts->log;
 	api->cluster = opts->cluster;
+	api->locks = opts->locks;
 	hopts.ctx = api;
 	rc = rfs_httpd_start(&hopts, &api->httpd);
 	if (rc < 0)

@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "metaserver/cluster.h"
+#include "metaserver/locks.h"
 #include "metaserver/raftlog.h"
 #include "metaserver/state.h"
 
@@ -32,6 +33,7 @@ struct ms_api_opts {
 	struct ms_state *state;
 	struct ms_raftlog *log; /* until ms_api_drain */
 	struct ms_cluster *cluster;
+	struct ms_locks *locks; /* lock table, served on the leader */
 };
 
 struct ms_api;

@@ -39,6 +39,7 @@ struct ms_api {
 	struct ms_state *state;
 	struct ms_raftlog *log;
 	struct ms_cluster *cluster;
+	struct ms_locks *locks; /* lock table (api_lock.c) */
 	uint64_t next_chunk_id; /* leader counter for new chunk ids */
 	uint64_t ops[RFS_OP_COUNT];
 	uint64_t routes[MS_API_N_COUNTERS];
@@ -84,6 +85,13 @@ int ms_api_inventory(struct rfs_httpd_req *req, void *ctx);
 int ms_api_status(struct rfs_httpd_req *req, void *ctx);
 int ms_api_health(struct rfs_httpd_req *req, void *ctx);
 int ms_api_metrics(struct rfs_httpd_req *req, void *ctx);
+
+/* Lock session and lock handlers (api_lock.c). */
+int ms_api_session_open(struct rfs_httpd_req *req, void *ctx);
+int ms_api_session_renew(struct rfs_httpd_req *req, void *ctx);
+int ms_api_session_close(struct rfs_httpd_req *req, void *ctx);
+int ms_api_lock(struct rfs_httpd_req *req, void *ctx);
+int ms_api_lock_test(struct rfs_httpd_req *req, void *ctx);
 
 /*
  * Propose op (already validated and complete but for now_ns, which this

@@ -23,6 +23,7 @@
 #include "metaserver/api.h"
 #include "metaserver/cluster.h"
 #include "metaserver/format.h"
+#include "metaserver/locks.h"
 #include "metaserver/raftlog.h"
 #include "metaserver/state.h"
 
@@ -31,6 +32,9 @@
  * little behind catches up from the log rather than a whole snapshot. */
 #define MS_SNAPSHOT_TRAILING 1024
 #define MS_ERR_MAX	     512
+/* Lock upkeep runs this many times per session lease, so a dead client's
+ * locks are free at most 1/8 of a lease after its lease ran out. */
+#define MS_LOCK_TICKS_PER_LEASE 8
 
 struct ms_settings {
 	char *listen;
@@ -42,6 +46,7 @@ struct ms_settings {
 	uint32_t snapshot_threshold;
 	uint64_t chunk_size;
 	uint32_t goal;
+	uint32_t session_lease_ms;
 };
 
 #define KEY(name, type, def, min, max, field, help)                            \
@@ -69,6 +74,10 @@ static const struct rfs_config_key ms_keys[] = {
 	"with --format: bytes per chunk, a power of two"),
     KEY("goal", RFS_CONFIG_U32, "2", 1, RFS_MAX_REPLICAS, goal,
 	"with --format: default replication goal (copies per chunk)"),
+    KEY("session-lease-ms", RFS_CONFIG_U32, "30000", 100, 3600000,
+	session_lease_ms,
+	"a client's lock session lapses, with its locks, when not renewed "
+	"this long; also the reclaim grace period after a start"),
 };
 #define N_MS_KEYS (sizeof(ms_keys) / sizeof(ms_keys[0]))
 
@@ -87,6 +96,9 @@ struct ms_main {
 	struct ms_cluster *cluster;
 	struct ms_raftlog *log;
 	struct ms_api *api;
+	struct ms_locks *locks;
+	uv_timer_t lock_timer;
+	bool lock_timer_ok;
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	bool signals_ok;
@@ -150,6 +162,39 @@ static int step_loop(struct ms_main *m)
 	return rc < 0 ? -EIO : 0;
 }
 
+/* Expire silent lock sessions; only a leader with a ready log serves
+ * locks, so the table empties when this node stops being one. */
+static void on_lock_timer(uv_timer_t *timer)
+{
+	struct ms_main *m = timer->data;
+	bool serving = m->log && m->api && ms_raftlog_is_ready(m->log);
+	size_t n;
+
+	n = ms_locks_tick(m->locks, (int64_t)uv_now(&m->loop), serving);
+	if (n > 0)
+		rfs_log_info(NULL,
+			     "msg=\"lock sessions dropped\" count=%zu "
+			     "reason=%s",
+			     n, serving ? "lease-expired" : "not-serving");
+}
+
+/* The lock table (volatile, in memory) and its upkeep timer. */
+static int step_locks(struct ms_main *m)
+{
+	uint64_t period = m->set.session_lease_ms / MS_LOCK_TICKS_PER_LEASE;
+
+	m->locks = ms_locks_new(m->set.session_lease_ms);
+	if (!m->locks) {
+		snprintf(m->err, sizeof(m->err), "out of memory");
+		return -ENOMEM;
+	}
+	uv_timer_init(&m->loop, &m->lock_timer);
+	m->lock_timer.data = m;
+	m->lock_timer_ok = true;
+	uv_timer_start(&m->lock_timer, on_lock_timer, period, period);
+	return 0;
+}
+
 /* Replays snapshot + log into the state; needs the loop and the state. */
 static int step_raftlog(struct ms_main *m)
 {
@@ -183,6 +228,7 @@ static int step_api(struct ms_main *m)
 	    .state = &m->state,
 	    .log = m->log,
 	    .cluster = m->cluster,
+	    .locks = m->locks,
 	};
 	int rc = ms_api_start(&opts, &m->api);
 
@@ -197,6 +243,10 @@ static void on_api_closed(void *arg)
 	struct ms_main *m = arg;
 
 	m->api = NULL;
+	if (m->lock_timer_ok) {
+		uv_close((uv_handle_t *)&m->lock_timer, NULL);
+		m->lock_timer_ok = false;
+	}
 	if (m->signals_ok) {
 		uv_close((uv_handle_t *)&m->sigint, NULL);
 		uv_close((uv_handle_t *)&m->sigterm, NULL);
@@ -249,9 +299,10 @@ static const struct {
 } ms_startup[] = {
     {"data-dir", step_data_dir}, /* format file, lock, raft dir path */
     {"state", step_state},	 /* needs the format */
-    {"loop", step_loop},
-    {"raft", step_raftlog}, /* needs loop + state; replays the log */
-    {"api", step_api},	    /* needs the log */
+    {"loop", step_loop},	 /* the event loop */
+    {"locks", step_locks},	 /* needs the loop */
+    {"raft", step_raftlog},	 /* needs loop + state; replays the log */
+    {"api", step_api},		 /* needs the log and the lock table */
     {"signals", step_signals},
 };
 
@@ -273,6 +324,7 @@ static void teardown(struct ms_main *m)
 			rfs_log_warn(NULL,
 				     "msg=\"event loop not empty at exit\"");
 	}
+	ms_locks_free(m->locks);
 	ms_cluster_free(m->cluster);
 	if (m->state_ok)
 		ms_state_release(&m->state);
