@@ -37,19 +37,88 @@ struct fc_ctx {
 	uint64_t chunk_size;
 	double attr_timeout;
 	double entry_timeout;
+	struct fc_locks *locks; /* lock session (ops_lock.c), set at init */
 };
 
 /* The op table (ops.c with the data ops of ops_data.c). */
 extern const struct fuse_lowlevel_ops fc_ops;
 
-/* ops.c, shared with ops_data.c */
+/* ops.c, shared with the ops_*.c files */
 void fc_attr_to_stat(const struct rfs_attr *a, struct stat *st);
 void fc_entry_from_attr(struct fc_ctx *fc, const struct rfs_attr *a,
 			struct fuse_entry_param *e);
+/* Data written through this mount but not committed yet makes a regular
+ * file longer than the metaserver says: raise a->size to cover it. */
+void fc_attr_add_dirty(struct fc_ctx *fc, struct rfs_attr *a);
 static inline struct fc_ctx *fc_ctx_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
 }
+/* The open-file state an open or create stored as the file handle. */
+static inline struct fc_file *fc_file_of(const struct fuse_file_info *fi)
+{
+	return (struct fc_file *)(uintptr_t)fi->fh;
+}
+
+/* ops_dir.c */
+void fc_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		   struct fuse_file_info *fi);
+void fc_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi);
+void fc_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+		    struct fuse_file_info *fi);
+
+/* ops_space.c */
+void fc_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
+		     off_t length, struct fuse_file_info *fi);
+void fc_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		 struct fuse_file_info *fi);
+
+/* ops_access.c */
+/* Who asks: uid, gid and supplementary groups (borrowed). */
+struct fc_cred {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
+};
+/*
+ * May cred access an inode with attributes a for mask (R_OK | W_OK | X_OK,
+ * or F_OK)? The owner's, the group's or the others' bits decide, in that
+ * order; root may read and write anything, search any directory and
+ * execute a file with at least one x bit. Returns 0 or -EACCES. Pure.
+ */
+int fc_access_check(const struct rfs_attr *a, const struct fc_cred *cred,
+		    int mask);
+void fc_op_access(fuse_req_t req, fuse_ino_t ino, int mask);
+
+/* ops_lock.c: cluster-wide flock and fcntl locks (docs/fuse.md, "Locks") */
+struct fc_locks;
+/*
+ * Start the lock session of this mount: a thread opens it and renews it
+ * every third of its lease, another answers blocking lock requests once
+ * granted. Called from the init op, i.e. after the move to the background
+ * (a fork would not keep the threads). On failure (logged) lock requests
+ * answer ENOLCK.
+ */
+void fc_locks_start(struct fc_ctx *fc);
+/* The destroy op: stop both threads (waiting requests get EINTR) and
+ * close the session (the metaserver releases what is still held). */
+void fc_op_destroy(void *userdata);
+void fc_op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		 struct flock *lock);
+void fc_op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		 struct flock *lock, int sleep);
+void fc_op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		 int op);
+/* Flush hook: a close() releases the POSIX locks its process
+ * (fi->lock_owner) holds on the file. Failures are logged. */
+void fc_locks_on_flush(struct fc_ctx *fc, fuse_ino_t ino,
+		       const struct fuse_file_info *fi);
+/* Release hook: the last close of an open file releases its flock lock
+ * (when fi->flock_release). Failures are logged. */
+void fc_locks_on_release(struct fc_ctx *fc, fuse_ino_t ino,
+			 const struct fuse_file_info *fi);
 
 /* ops_data.c */
 void fc_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,

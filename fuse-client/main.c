@@ -3,23 +3,27 @@
  *
  *   ringfs-mount [-f] [-d] [-s] [-o OPT[,OPT...]] META_ADDR MOUNTPOINT
  *
- * Start-up order: options, logging, the client (checked against the
+ * Start-up order: options, logging (the log file is opened here, so a bad
+ * path fails before anything else), the client (checked against the
  * metaserver before mounting, so a wrong address fails here and not at the
  * first ls), the open-file table, the FUSE session with its signal
  * handlers (SIGINT/SIGTERM/SIGHUP unmount cleanly), the mount, then the
- * move to the background (after the mount, so its errors are still seen).
+ * move to the background (after the mount, so its errors are still seen)
+ * and only then stderr onto the log file.
  */
 #include <config.h>
 
 #include "fuse-client/fc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -39,7 +43,14 @@ struct fc_opts {
 	double meta_retry;
 	unsigned int parallel;
 	char *log_level;
+	char *log_file;
+	int allow_root; /* -o allow_root seen (excludes allow_other) */
 };
+
+/* Keys of the options opt_proc looks at and passes on to libfuse. */
+#define FC_KEY_ALLOW_ROOT 1
+/* Mode of a log file ringfs-mount creates. */
+#define FC_LOG_FILE_MODE 0640
 
 #define FC_OPT(t, p)                                                           \
 	{                                                                      \
@@ -51,6 +62,8 @@ static const struct fuse_opt fc_opt_spec[] = {
     FC_OPT("meta_retry=%lf", meta_retry),
     FC_OPT("parallel=%u", parallel),
     FC_OPT("log_level=%s", log_level),
+    FC_OPT("log_file=%s", log_file),
+    FUSE_OPT_KEY("allow_root", FC_KEY_ALLOW_ROOT),
     FUSE_OPT_END,
 };
 
@@ -68,7 +81,13 @@ static void usage(const char *prog)
 	    "                           metaserver answers, then EIO (30)\n"
 	    "    -o parallel=N          chunk transfers in flight per "
 	    "thread (%d)\n"
-	    "    -o log_level=LEVEL     error, warn, info or debug (warn)\n\n",
+	    "    -o log_level=LEVEL     error, warn, info or debug (warn)\n"
+	    "    -o log_file=PATH       append log lines to PATH once mounted\n"
+	    "                           (without it a daemon logs nowhere;\n"
+	    "                           with -f they go to stderr)\n\n"
+	    "Run as root, ringfs-mount adds allow_other (every user may enter\n"
+	    "the mount; default_permissions checks their rights) unless\n"
+	    "allow_root is given.\n\n",
 	    prog, RFS_CLIENT_PARALLEL_DEFAULT);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -81,6 +100,8 @@ static int opt_proc(void *data, const char *arg, int key,
 {
 	struct fc_opts *o = data;
 
+	if (key == FC_KEY_ALLOW_ROOT)
+		o->allow_root = 1;
 	if (key != FUSE_OPT_KEY_NONOPT || o->meta)
 		return 1;
 	o->meta = strdup(arg);
@@ -139,13 +160,19 @@ static int parse_args(struct fuse_args *args, struct fc_opts *o,
 	    fuse_opt_add_arg(args, "-osubtype=ringfs") != 0 ||
 	    add_fsname(args, o->meta) != 0)
 		return 1;
+	/* a root mount is for everybody, as a kernel file system is */
+	if (geteuid() == 0 && !o->allow_root &&
+	    fuse_opt_add_arg(args, "-oallow_other") != 0)
+		return 1;
 	return -1;
 }
 
-static int setup_logging(const struct fc_opts *o, bool debug)
+/* The level, and the log file opened for appending (*fd, else -1). */
+static int setup_logging(const struct fc_opts *o, bool debug, int *fd)
 {
 	enum rfs_log_level level = debug ? RFS_LOG_DEBUG : RFS_LOG_WARN;
 
+	*fd = -1;
 	if (o->log_level && rfs_log_level_parse(o->log_level, &level) < 0) {
 		fprintf(stderr,
 			"ringfs-mount: bad log_level '%s' "
@@ -154,7 +181,27 @@ static int setup_logging(const struct fc_opts *o, bool debug)
 		return -EINVAL;
 	}
 	rfs_log_setup("ringfs-mount", level);
+	if (!o->log_file)
+		return 0;
+	*fd = open(o->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		   FC_LOG_FILE_MODE);
+	if (*fd < 0) {
+		int err = errno;
+
+		fprintf(stderr, "ringfs-mount: cannot open log_file %s: %s\n",
+			o->log_file, strerror(err));
+		return -err;
+	}
 	return 0;
+}
+
+/* From here on, log lines (ours and libfuse's, all on stderr) go to the
+ * log file when there is one. */
+static void start_log_file(int fd)
+{
+	if (fd >= 0 && dup2(fd, STDERR_FILENO) < 0)
+		rfs_log_warn(NULL, "msg=\"cannot log to log_file\" err=%d",
+			     errno);
 }
 
 /* The client, checked against the metaserver (it also tells the chunk
@@ -189,7 +236,7 @@ static int setup_client(const struct fc_opts *o, struct fc_ctx *fc)
 }
 
 static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *co,
-		       struct fc_ctx *fc)
+		       struct fc_ctx *fc, int log_fd)
 {
 	struct fuse_loop_config lc = {0};
 	struct fuse_session *se;
@@ -203,7 +250,12 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *co,
 		goto out_destroy;
 	if (fuse_session_mount(se, co->mountpoint) != 0)
 		goto out_remove_handlers;
+	/* best effort: only for raising the kernel's read-ahead */
+	(void)fc_files_set_mountpoint(fc->files, co->mountpoint);
 	fuse_daemonize(co->foreground);
+	start_log_file(log_fd);
+	rfs_log_info(NULL, "msg=\"mounted\" mountpoint=\"%s\" pid=%ld",
+		     co->mountpoint, (long)getpid());
 	if (co->singlethread) {
 		rc = fuse_session_loop(se);
 	} else {
@@ -216,6 +268,8 @@ static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *co,
 	/* the loop reports the signal that ended it: a clean unmount */
 	rc = (rc == 0 || rc == SIGINT || rc == SIGTERM || rc == SIGHUP) ? 0 : 1;
 	fuse_session_unmount(se);
+	rfs_log_info(NULL, "msg=\"unmounted\" mountpoint=\"%s\" status=%d",
+		     co->mountpoint, rc);
 out_remove_handlers:
 	fuse_remove_signal_handlers(se);
 out_destroy:
@@ -231,24 +285,29 @@ int main(int argc, char **argv)
 			    .meta_retry = FC_META_RETRY_DEFAULT_S};
 	struct fuse_cmdline_opts co = {0};
 	struct fc_ctx fc = {0};
+	int log_fd = -1;
 	int rc;
 
 	rc = parse_args(&args, &o, &co);
 	if (rc >= 0)
 		goto out_free_args;
 	rc = 1;
-	if (setup_logging(&o, co.debug) < 0 || setup_client(&o, &fc) < 0)
+	if (setup_logging(&o, co.debug, &log_fd) < 0 ||
+	    setup_client(&o, &fc) < 0)
 		goto out_free_client;
 	fc.attr_timeout = o.attr_timeout;
 	fc.entry_timeout = o.entry_timeout;
-	rc = run_session(&args, &co, &fc);
+	rc = run_session(&args, &co, &fc, log_fd);
 out_free_client:
 	fc_files_free(fc.files);
 	rfs_client_free(fc.c);
+	if (log_fd >= 0)
+		close(log_fd);
 out_free_args:
 	free(co.mountpoint);
 	free(o.meta);
 	free(o.log_level);
+	free(o.log_file);
 	fuse_opt_free_args(&args);
 	return rc;
 }

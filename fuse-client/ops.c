@@ -10,9 +10,6 @@
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 
-/* Most bytes one FUSE directory entry takes besides its name: readdir asks
- * the metaserver for about as many entries as fit in the kernel buffer. */
-#define FC_DIRENT_MIN_BYTES 32
 /* Nanoseconds per second, for timespec conversions. */
 #define FC_NS_PER_S 1000000000LL
 
@@ -48,11 +45,10 @@ void fc_attr_to_stat(const struct rfs_attr *a, struct stat *st)
 }
 
 /*
- * Data written through this mount but not committed yet makes the file
- * longer than the metaserver says: report the longer size, or the kernel
- * would cut its own (correct) idea of the size back.
+ * Report the longer size, or the kernel would cut its own (correct) idea
+ * of the size back.
  */
-static void attr_add_dirty(struct fc_ctx *fc, struct rfs_attr *a)
+void fc_attr_add_dirty(struct fc_ctx *fc, struct rfs_attr *a)
 {
 	struct fc_file *f;
 	uint64_t end;
@@ -88,7 +84,7 @@ static void reply_entry(fuse_req_t req, int rc, struct rfs_attr *a)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	attr_add_dirty(fc, a);
+	fc_attr_add_dirty(fc, a);
 	fc_entry_from_attr(fc, a, &e);
 	fuse_reply_entry(req, &e);
 }
@@ -101,7 +97,7 @@ static void reply_attr(fuse_req_t req, int rc, struct rfs_attr *a)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	attr_add_dirty(fc_ctx_of(req), a);
+	fc_attr_add_dirty(fc_ctx_of(req), a);
 	fc_attr_to_stat(a, &st);
 	fuse_reply_attr(req, &st, fc_ctx_of(req)->attr_timeout);
 }
@@ -109,9 +105,19 @@ static void reply_attr(fuse_req_t req, int rc, struct rfs_attr *a)
 static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	conn->max_write = FC_MAX_IO_BYTES;
-	conn->max_readahead = FC_MAX_IO_BYTES;
+	conn->max_readahead = FC_RA_KERNEL_BYTES; /* the kernel may lower it */
 	/* the kernel truncates through setattr before open(O_TRUNC) */
 	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+	/*
+	 * Without HANDLE_KILLPRIV the kernel clears setuid/setgid itself on
+	 * write, truncate and chown by a caller without CAP_FSETID (with a
+	 * setattr of the mode); with it, that would be ours to do.
+	 */
+	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+	/* cluster-wide locks: the kernel sends them here (ops_lock.c) */
+	conn->want |=
+	    conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	fc_locks_start(userdata);
 }
 
 static void fc_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -156,6 +162,19 @@ static void setattr_times(const struct stat *st, int to_set,
 	}
 }
 
+/* Commit what is buffered for ino on this mount, if it is open here. */
+static int commit_buffered(struct fc_files *fs, fuse_ino_t ino)
+{
+	struct fc_file *f = fc_file_find(fs, ino);
+	int rc;
+
+	if (!f)
+		return 0;
+	rc = fc_file_flush(fs, f);
+	fc_file_close(fs, f);
+	return rc;
+}
+
 static void fc_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			  int to_set, struct fuse_file_info *fi)
 {
@@ -180,6 +199,15 @@ static void fc_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		sa.size = (uint64_t)attr->st_size;
 	}
 	setattr_times(attr, to_set, &sa);
+	if (sa.valid & RFS_SETATTR_MTIME) {
+		/* commit buffered data first: its commit would otherwise set
+		 * the mtime to its own time afterwards (tar -xp, touch -d) */
+		rc = commit_buffered(fc_ctx_of(req)->files, ino);
+		if (rc < 0) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+	}
 	if (sa.valid & RFS_SETATTR_SIZE)
 		rc = fc_files_set_size(fc_ctx_of(req)->files, ino, &sa, &a);
 	else
@@ -280,90 +308,51 @@ static void fc_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	reply_entry(req, rc, &a);
 }
 
-/* Fill buf with entries after cookie `off`, page by page from the
- * metaserver, while they fit. Returns the bytes used or a negative errno. */
-static ssize_t do_readdir(fuse_req_t req, fuse_ino_t ino, char *buf,
-			  size_t size, uint64_t off)
+/*
+ * The servers' raw bytes divided by the goal of the inode asked about:
+ * every byte of a file kept at goal g takes g bytes on the servers, so
+ * df shows what fits (and what is used) at that goal, in the units du
+ * counts in.
+ */
+static int do_statfs(struct fc_ctx *fc, fuse_ino_t ino, struct statvfs *v)
 {
-	struct rfs_readdir_reply r;
-	size_t used = 0;
-	size_t i;
-	size_t n;
-	struct stat st;
-	bool full = false;
+	struct rfs_statfs s;
+	struct rfs_attr a;
+	uint64_t unit;
 	int rc;
 
-	do {
-		n = (size - used) / FC_DIRENT_MIN_BYTES + 1;
-		rc = rfs_client_readdir(fc_ctx_of(req)->c, ino, off,
-					n > RFS_READDIR_MAX ? 0 : (uint32_t)n,
-					&r);
-		if (rc < 0)
-			return used ? (ssize_t)used : rc;
-		for (i = 0; i < r.n && !full; i++) {
-			memset(&st, 0, sizeof(st));
-			st.st_ino = r.entries[i].ino;
-			st.st_mode = r.entries[i].mode;
-			n = fuse_add_direntry(req, buf + used, size - used,
-					      r.entries[i].name, &st,
-					      (off_t)r.entries[i].cookie);
-			full = n > size - used;
-			if (!full) {
-				used += n;
-				off = r.entries[i].cookie;
-			}
-		}
-		full = full || r.eof || r.n == 0;
-		rfs_proto_readdir_release(&r);
-	} while (!full);
-	return (ssize_t)used;
-}
-
-static void fc_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-			  off_t off, struct fuse_file_info *fi)
-{
-	char *buf = malloc(size);
-	ssize_t n = -ENOMEM;
-
-	if (buf)
-		n = do_readdir(req, ino, buf, size, (uint64_t)off);
-	if (n < 0)
-		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
-}
-
-static void fc_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-			   struct fuse_file_info *fi)
-{
-	/* every metadata change is durable on the metaserver when answered */
-	fuse_reply_err(req, 0);
+	rc = rfs_client_statfs(fc->c, &s);
+	if (rc == 0)
+		rc = rfs_client_getattr(fc->c, ino, &a);
+	if (rc < 0)
+		return rc;
+	unit = (uint64_t)FC_STATFS_BSIZE * (a.goal ? a.goal : 1);
+	memset(v, 0, sizeof(*v));
+	v->f_bsize = FC_STATFS_BSIZE;
+	v->f_frsize = FC_STATFS_BSIZE;
+	v->f_blocks = s.total_bytes / unit;
+	v->f_bfree = s.free_bytes / unit;
+	if (v->f_bfree > v->f_blocks)
+		v->f_bfree = v->f_blocks;
+	v->f_bavail = v->f_bfree; /* nothing is reserved for root */
+	/* inodes are not limited: report the used ones plus as many free */
+	v->f_files = s.inodes * 2 + 1024;
+	v->f_ffree = v->f_files - s.inodes;
+	v->f_favail = v->f_ffree;
+	v->f_namemax = RFS_NAME_MAX;
+	return 0;
 }
 
 static void fc_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct rfs_statfs s;
 	struct statvfs v;
 	int rc;
 
-	rc = rfs_client_statfs(fc_ctx_of(req)->c, &s);
-	if (rc < 0) {
+	rc = do_statfs(fc_ctx_of(req), ino, &v);
+	if (rc < 0)
 		fuse_reply_err(req, -rc);
-		return;
-	}
-	memset(&v, 0, sizeof(v));
-	v.f_bsize = FC_STATFS_BSIZE;
-	v.f_frsize = FC_STATFS_BSIZE;
-	v.f_blocks = s.total_bytes / FC_STATFS_BSIZE;
-	v.f_bfree = s.free_bytes / FC_STATFS_BSIZE;
-	v.f_bavail = v.f_bfree;
-	/* inodes are not limited: report the used ones plus as many free */
-	v.f_files = s.inodes * 2 + 1024;
-	v.f_ffree = v.f_files - s.inodes;
-	v.f_favail = v.f_ffree;
-	v.f_namemax = RFS_NAME_MAX;
-	fuse_reply_statfs(req, &v);
+	else
+		fuse_reply_statfs(req, &v);
 }
 
 /*
@@ -460,6 +449,7 @@ const struct fuse_lowlevel_ops fc_ops = {
     .release = fc_op_release,
     .fsync = fc_op_fsync,
     .readdir = fc_op_readdir,
+    .readdirplus = fc_op_readdirplus,
     .fsyncdir = fc_op_fsyncdir,
     .statfs = fc_op_statfs,
     .setxattr = fc_op_setxattr,
@@ -467,4 +457,11 @@ const struct fuse_lowlevel_ops fc_ops = {
     .listxattr = fc_op_listxattr,
     .removexattr = fc_op_removexattr,
     .create = fc_op_create,
+    .access = fc_op_access,
+    .fallocate = fc_op_fallocate,
+    .lseek = fc_op_lseek,
+    .getlk = fc_op_getlk,
+    .setlk = fc_op_setlk,
+    .flock = fc_op_flock,
+    .destroy = fc_op_destroy,
 };

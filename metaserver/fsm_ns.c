@@ -46,6 +46,23 @@ static void ns_touch_dir(struct ms_inode *dir, int64_t now)
 	dir->ctime_ns = now;
 }
 
+/*
+ * The setgid-directory rule (BSD group semantics): an entry created in a
+ * directory with S_ISGID gets the directory's group instead of the
+ * caller's, and a new subdirectory inherits the S_ISGID bit itself. The
+ * kernel has already dropped S_ISGID from the mode of a new file whose
+ * creator is not in that group.
+ */
+static void ns_inherit_setgid(const struct ms_inode *parent,
+			      struct ms_inode *in)
+{
+	if (!(parent->mode & S_ISGID))
+		return;
+	in->gid = parent->gid;
+	if (ms_fsm_is_dir(in))
+		in->mode |= S_ISGID;
+}
+
 /* Gives a detached new inode its number and links it as parent/name. */
 static int ns_insert(struct ms_fsm *fsm, const struct rfs_op *op,
 		     struct ms_inode *parent, size_t len, struct ms_inode *in,
@@ -68,6 +85,7 @@ static int ns_insert(struct ms_fsm *fsm, const struct rfs_op *op,
 	in->ino = fsm->next_ino++;
 	in->uid = op->uid;
 	in->gid = op->gid;
+	ns_inherit_setgid(parent, in);
 	in->goal = parent->goal;
 	in->atime_ns = op->now_ns;
 	in->mtime_ns = op->now_ns;
