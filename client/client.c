@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "client/client-int.h"
+#include "common/errors.h"
 #include "common/httpc.h"
+#include "common/log.h"
 
 /* Idle metaserver connections kept for reuse: one per thread that made a
  * call at the same time, bounded so a burst does not pin sockets. */
@@ -270,12 +272,28 @@ static size_t current_addr(struct rfs_client *c, char *addr)
 	return cur;
 }
 
-int rfs_client_call(struct rfs_client *c, const char *method, const char *path,
-		    const char *body, size_t len, bool idempotent,
-		    struct rfs_httpc_reply *reply)
+/*
+ * The retry time ran out on rc. A metaserver that stayed unreachable that
+ * long is a timeout for the caller (a mount then answers ETIMEDOUT, not a
+ * connection error of one attempt), logged once per call.
+ */
+static int call_gave_up(const char *addr, long retry_ms, int rc)
+{
+	if (retry_ms <= 0 || !rfs_client_err_is_unreachable(rc))
+		return rc;
+	rfs_log_warn(NULL,
+		     "msg=\"metaserver unreachable, giving up\" addr=%s "
+		     "retried_ms=%ld err=%s",
+		     addr, retry_ms, rfs_errno_name(rc));
+	return -ETIMEDOUT;
+}
+
+static int call_retry(struct rfs_client *c, long retry_ms, const char *method,
+		      const char *path, const char *body, size_t len,
+		      bool idempotent, struct rfs_httpc_reply *reply)
 {
 	char addr[RFS_ADDR_MAX + 1];
-	long deadline = now_ms() + c->retry_ms;
+	long deadline = now_ms() + retry_ms;
 	long delay = CLIENT_BACKOFF_FIRST_MS;
 	struct rfs_httpc *h = pool_take(c);
 	size_t tried = 0;
@@ -299,8 +317,10 @@ int rfs_client_call(struct rfs_client *c, const char *method, const char *path,
 		rotate_addr(c, cur);
 		if (++tried < c->n_addrs)
 			continue;
-		if (now_ms() + delay > deadline)
+		if (now_ms() + delay > deadline) {
+			rc = call_gave_up(addr, retry_ms, rc);
 			break;
+		}
 		sleep_ms(delay);
 		delay = delay * 2 > CLIENT_BACKOFF_MAX_MS
 			    ? CLIENT_BACKOFF_MAX_MS
@@ -314,6 +334,21 @@ int rfs_client_call(struct rfs_client *c, const char *method, const char *path,
 		reply->len = 0;
 	}
 	return rc;
+}
+
+int rfs_client_call(struct rfs_client *c, const char *method, const char *path,
+		    const char *body, size_t len, bool idempotent,
+		    struct rfs_httpc_reply *reply)
+{
+	return call_retry(c, c->retry_ms, method, path, body, len, idempotent,
+			  reply);
+}
+
+int rfs_client_call_once(struct rfs_client *c, const char *method,
+			 const char *path, const char *body, size_t len,
+			 bool idempotent, struct rfs_httpc_reply *reply)
+{
+	return call_retry(c, 0, method, path, body, len, idempotent, reply);
 }
 
 int rfs_client_chunk_size(struct rfs_client *c, uint64_t *out)

@@ -17,6 +17,7 @@ fuse_usable() {
 }
 # Unmount before the harness stops the daemons, whatever happened.
 FC_MOUNTS=
+FC_NAMES= # daemon names of the mounts fc_mount started
 fc_cleanup() {
 	local rc=$? m
 	for m in $FC_MOUNTS; do
@@ -53,6 +54,7 @@ fc_mount() {
 	shift 2
 	mkdir -p "$dir"
 	FC_MOUNTS="$FC_MOUNTS $dir"
+	FC_NAMES="$FC_NAMES $name"
 	rfs_spawn "$name" "$RFS_MOUNT_BIN" -f -o log_level=info "$@" \
 		"127.0.0.1:${RFS_PORT[meta]}" "$dir"
 	fc_wait_mounted "$dir" yes && rfs_is_running "$name"
@@ -77,6 +79,45 @@ fc_umount() {
 	rfs_stop "$name" 1 || { fail "$name exited with status" \
 		"$RFS_STOP_STATUS after the unmount"; return 1; }
 	FC_MOUNTS=${FC_MOUNTS/ $dir/}
+	FC_NAMES=${FC_NAMES/ $name/}
+}
+
+# fc_check_clean_exit: rfs_check_clean_exit, but the mounts still running
+# (fc_mount'ed, not fc_umount'ed) get their SIGTERM first, while the
+# daemons they may talk to on the way out are still up.
+fc_check_clean_exit() {
+	local name
+	for name in $FC_NAMES; do
+		rfs_is_running "$name" || continue # rfs_check_clean_exit says so
+		rfs_stop "$name" 10
+		case $? in
+		1) fail "$name exited with status $RFS_STOP_STATUS after SIGTERM" ;;
+		2) fail "$name ignored SIGTERM for 10s" ;;
+		esac
+	done
+	rfs_check_clean_exit
+}
+
+# fc_finish: rfs_finish of a FUSE case file (mounts stopped first).
+fc_finish() {
+	rfs_case "${RFS_FILE_NAME#t_}_clean_exit" fc_check_clean_exit
+	[ $RFS_ANY_FAILED -eq 0 ] && exit 0
+	exit 1
+}
+
+# tsha FILE: the SHA-256 of FILE (on a mount) read under timeout(1), so a
+# hung read fails the case instead of the whole file; "unreadable(rc=N)"
+# when the read fails or hangs (N=124).
+tsha() {
+	local out
+	out=$(timeout -k 5 "$RFS_CMD_TIMEOUT" sha256sum "$1" 2>/dev/null) ||
+		{ echo "unreadable(rc=$?)"; return 1; }
+	echo "${out%% *}"
+}
+
+# tcat FILE: cat FILE under timeout(1) (stderr too).
+tcat() {
+	timeout -k 5 "$RFS_CMD_TIMEOUT" cat "$1" 2>&1
 }
 
 # tree_state DIR: one line per entry under DIR (sorted): path, type, mode,
