@@ -421,13 +421,16 @@ static int get_handler(struct rfs_httpd_req *req, void *ctx)
 		rc = read_headers(req, &ext);
 	if (rc == 0) {
 		atomic_fetch_add(&api->bytes_read, ext.len);
-		/* the reply owns the fd from here, also on failure */
-		rc = ext.len ? rfs_httpd_reply_fd(req, HTTP_OK, ext.fd,
-						  ext.file_offset, ext.len)
-			     : rfs_httpd_reply(req, HTTP_OK, RFS_CONTENT_OCTETS,
-					       NULL, 0);
-		if (ext.len)
+		/* the reply owns the fd or buffer from here, also on failure */
+		if (ext.len && !ext.buf)
+			rc = rfs_httpd_reply_fd(req, HTTP_OK, ext.fd,
+						ext.file_offset, ext.len);
+		else
+			rc = rfs_httpd_reply(req, HTTP_OK, RFS_CONTENT_OCTETS,
+					     ext.buf, ext.len);
+		if (ext.len && !ext.buf)
 			ext.fd = -1;
+		ext.buf = NULL;
 	}
 	cs_store_extent_release(&ext);
 	atomic_fetch_sub(&api->in_flight, 1);

@@ -53,6 +53,10 @@ struct cs_metaclient {
 	int last_rc[PHASE_COUNT]; /* last result logged per phase */
 	uint32_t retry_ms;
 	uint64_t next_inventory_ms;
+	/* quick inventories of the chunks holding older versions */
+	uint64_t gc_gen;	/* cs_store_superseded_gen last acted on */
+	uint64_t gc_next_ms;	/* when the next one is due; 0: none */
+	uint32_t gc_backoff_ms; /* wait after the next one */
 };
 
 static uint64_t now_ms(void)
@@ -177,7 +181,8 @@ static void apply_deletes(struct cs_metaclient *mc, const char *body,
 	rfs_proto_inventory_release(&del);
 }
 
-static int send_inventory(struct cs_metaclient *mc)
+/* The inventory (only of chunks with older versions: superseded). */
+static int send_inventory(struct cs_metaclient *mc, bool superseded)
 {
 	struct rfs_httpc_reply reply;
 	struct rfs_inventory inv;
@@ -187,7 +192,8 @@ static int send_inventory(struct cs_metaclient *mc)
 	int rc;
 
 	mc->status(mc->status_arg, &self);
-	rc = cs_store_inventory(mc->store, &inv);
+	rc = superseded ? cs_store_superseded(mc->store, &inv)
+			: cs_store_inventory(mc->store, &inv);
 	if (rc < 0)
 		return rc;
 	memcpy(inv.server_id, self.id, sizeof(inv.server_id));
@@ -225,13 +231,46 @@ static bool step_register(struct cs_metaclient *mc)
 	return false;
 }
 
+/*
+ * A write kept an older version of a chunk (its newest may never be
+ * committed): ask the metaserver about those chunks at the next beat, so
+ * that the older version goes (its disk space with it) soon after the
+ * commit, not at the next full inventory. While some stay (not committed
+ * yet, or never), ask again after 1, 2, 4... heartbeats, up to the full
+ * inventory interval. Returns -ENOENT when the metaserver does not know
+ * this server.
+ */
+static int step_gc(struct cs_metaclient *mc)
+{
+	uint64_t gen = cs_store_superseded_gen(mc->store);
+	int rc;
+
+	if (gen != mc->gc_gen) {
+		mc->gc_gen = gen;
+		mc->gc_next_ms = now_ms();
+		mc->gc_backoff_ms = mc->heartbeat_ms;
+	}
+	if (mc->gc_next_ms == 0 || now_ms() < mc->gc_next_ms)
+		return 0;
+	rc =
+	    cs_store_superseded_count(mc->store) ? send_inventory(mc, true) : 0;
+	if (cs_store_superseded_count(mc->store) == 0 ||
+	    mc->gc_backoff_ms >= mc->inventory_interval_ms) {
+		mc->gc_next_ms = 0;
+		return rc;
+	}
+	mc->gc_next_ms = now_ms() + mc->gc_backoff_ms;
+	mc->gc_backoff_ms *= 2;
+	return rc;
+}
+
 /* One step while registered; returns true when asked to stop. */
 static bool step_registered(struct cs_metaclient *mc)
 {
 	int rc;
 
 	if (now_ms() >= mc->next_inventory_ms) {
-		rc = send_inventory(mc);
+		rc = send_inventory(mc, false);
 		/* a failed inventory is retried soon, not a full interval on */
 		mc->next_inventory_ms =
 		    now_ms() +
@@ -244,6 +283,8 @@ static bool step_registered(struct cs_metaclient *mc)
 	if (wait_ms(mc, mc->heartbeat_ms))
 		return true;
 	rc = send_server(mc, PHASE_HEARTBEAT, RFS_PATH_CLUSTER_HEARTBEAT);
+	if (rc == 0)
+		rc = step_gc(mc);
 	if (rc == -ENOENT) {
 		rfs_log_info(NULL,
 			     "msg=\"metaserver does not know this "

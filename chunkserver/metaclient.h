@@ -4,7 +4,9 @@
  * heartbeats every heartbeat_ms with its used space, replica count and
  * load; sends its inventory right after each registration and every
  * inventory_interval_ms, and deletes the replicas the metaserver's reply
- * lists (only if still held at exactly the listed version). A heartbeat
+ * lists (only if still held at exactly the listed version); after writes
+ * that kept older versions of chunks, a quick inventory of just those
+ * chunks at the next heartbeats (docs/chunkserver.md, "Versions"). A heartbeat
  * answered 404 (the metaserver forgot us) leads to a new registration.
  * While the metaserver is unreachable it keeps retrying with exponential
  * backoff (registration) or at the heartbeat interval, and logs each

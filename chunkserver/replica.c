@@ -114,6 +114,8 @@ enum cs_replica_kind cs_replica_name_parse(const char *name, uint64_t *chunk_id,
 	if (strncmp(rest, CS_REPLICA_SUFFIX_TMP,
 		    strlen(CS_REPLICA_SUFFIX_TMP)) == 0)
 		return CS_REPLICA_TMP;
+	if (strcmp(rest, CS_REPLICA_SUFFIX_UNDO) == 0)
+		return CS_REPLICA_UNDO;
 	return CS_REPLICA_OTHER;
 }
 
@@ -355,5 +357,64 @@ int cs_replica_pread_all(int fd, void *buf, size_t len, off_t off)
 		len -= (size_t)n;
 		off += n;
 	}
+	return 0;
+}
+
+/* Byte offsets of the undo record fields (see docs/formats.md). */
+#define UNDO_OFF_MAGIC	 0
+#define UNDO_OFF_FORMAT	 8
+#define UNDO_OFF_CRC	 12
+#define UNDO_OFF_ID	 16
+#define UNDO_OFF_VERSION 24
+#define UNDO_OFF_OVER	 28
+#define UNDO_OFF_START	 32
+#define UNDO_OFF_END	 40
+#define UNDO_REC_BYTES	 48
+
+int cs_undo_rec_write(int fd, const struct cs_undo_rec *rec)
+{
+	uint8_t buf[UNDO_REC_BYTES];
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf + UNDO_OFF_MAGIC, CS_UNDO_MAGIC, HDR_MAGIC_LEN);
+	put_le32(buf + UNDO_OFF_FORMAT, CS_UNDO_FORMAT);
+	put_le64(buf + UNDO_OFF_ID, rec->chunk_id);
+	put_le32(buf + UNDO_OFF_VERSION, rec->version);
+	put_le32(buf + UNDO_OFF_OVER, rec->over);
+	put_le64(buf + UNDO_OFF_START, rec->start);
+	put_le64(buf + UNDO_OFF_END, rec->end);
+	put_le32(buf + UNDO_OFF_CRC, rfs_crc32c(0, buf, sizeof(buf)));
+	return cs_replica_pwrite_all(fd, buf, sizeof(buf),
+				     (off_t)CS_UNDO_REC_SLOT *
+					 CS_REPLICA_SLOT_BYTES);
+}
+
+int cs_undo_rec_read(int fd, struct cs_undo_rec *rec)
+{
+	uint8_t buf[UNDO_REC_BYTES];
+	uint32_t crc;
+	int rc;
+
+	rc = cs_replica_pread_all(fd, buf, sizeof(buf),
+				  (off_t)CS_UNDO_REC_SLOT *
+				      CS_REPLICA_SLOT_BYTES);
+	if (rc == -EIO)
+		return -EBADMSG; /* too short to hold a record */
+	if (rc < 0)
+		return rc;
+	crc = get_le32(buf + UNDO_OFF_CRC);
+	put_le32(buf + UNDO_OFF_CRC, 0);
+	if (memcmp(buf + UNDO_OFF_MAGIC, CS_UNDO_MAGIC, HDR_MAGIC_LEN) != 0 ||
+	    get_le32(buf + UNDO_OFF_FORMAT) != CS_UNDO_FORMAT ||
+	    rfs_crc32c(0, buf, sizeof(buf)) != crc)
+		return -EBADMSG;
+	rec->chunk_id = get_le64(buf + UNDO_OFF_ID);
+	rec->version = get_le32(buf + UNDO_OFF_VERSION);
+	rec->over = get_le32(buf + UNDO_OFF_OVER);
+	rec->start = get_le64(buf + UNDO_OFF_START);
+	rec->end = get_le64(buf + UNDO_OFF_END);
+	if (rec->start > rec->end || rec->end > RFS_CHUNK_SIZE_MAX ||
+	    rec->over <= rec->version)
+		return -EBADMSG;
 	return 0;
 }

@@ -44,6 +44,7 @@
 #define CS_REPLICA_SUFFIX_UPDATING ".updating"
 #define CS_REPLICA_SUFFIX_TMP	   ".tmp."
 #define CS_REPLICA_SUFFIX_CORRUPT  ".corrupt"
+#define CS_REPLICA_SUFFIX_UNDO	   ".undo"
 /* Named spool files (where O_TMPFILE is missing), in chunks/ itself. */
 #define CS_REPLICA_SPOOL_PREFIX "spool.tmp."
 
@@ -61,6 +62,7 @@ enum cs_replica_kind {
 	CS_REPLICA_FINAL,     /* "<id>_<version>" */
 	CS_REPLICA_UPDATING,  /* "<id>_<base version>.updating" */
 	CS_REPLICA_TMP,	      /* "<id>_<version>.tmp.<hex>" */
+	CS_REPLICA_UNDO,      /* "<id>_<older version>.undo" */
 };
 
 /*
@@ -112,6 +114,34 @@ int cs_replica_verify(int fd, const struct cs_replica_hdr *hdr, size_t first,
  */
 int cs_replica_pwrite_all(int fd, const void *buf, size_t len, off_t off);
 int cs_replica_pread_all(int fd, void *buf, size_t len, off_t off);
+
+/*
+ * Undo file "<id>_<version>.undo": an older version of a chunk that a range
+ * update rewrote in place. Slot 0 holds that version's header (as in a
+ * replica file), slot 1 this record, and the data area the bytes [start,
+ * end) of that version; its other bytes are in the replica file of version
+ * `over`, at the same offsets. docs/formats.md has the byte layout.
+ */
+#define CS_UNDO_MAGIC	 "RFSCUNDO" /* 8 bytes, no NUL on disk */
+#define CS_UNDO_FORMAT	 1
+#define CS_UNDO_REC_SLOT 1
+
+struct cs_undo_rec {
+	uint64_t chunk_id;
+	uint32_t version; /* the version saved */
+	uint32_t over;	  /* the newer full version holding the rest */
+	uint64_t start;	  /* saved data bytes [start, end) */
+	uint64_t end;
+};
+
+/* Write rec (with its CRC) into slot CS_UNDO_REC_SLOT of fd. Returns 0 or
+ * a negative errno. */
+int cs_undo_rec_write(int fd, const struct cs_undo_rec *rec);
+
+/* Read and check the record of an undo file: 0, -EBADMSG (bad magic,
+ * format, CRC, or start > end, over <= version, end > 64 MiB) or an I/O
+ * errno. */
+int cs_undo_rec_read(int fd, struct cs_undo_rec *rec);
 
 /* A write-side errno (positive) as the negative value the store returns:
  * ENOSPC, EDQUOT and EFBIG all become -ENOSPC. */

@@ -94,7 +94,7 @@ static void entry_drop_if_unused(struct cs_store *st, struct cs_entry *e)
 {
 	struct cs_entry **pp = &st->buckets[bucket_of(st, e->id)];
 
-	if (e->present || e->busy || e->waiters > 0)
+	if (e->present || e->old || e->busy || e->waiters > 0)
 		return;
 	while (*pp != e)
 		pp = &(*pp)->next;
@@ -109,6 +109,7 @@ void cs_store_entry_set(struct cs_store *st, struct cs_entry *e, bool present,
 {
 	if (e->present) {
 		st->n_present--;
+		st->n_versions--;
 		st->used_bytes -= cs_replica_file_bytes(e->length);
 	}
 	e->present = present;
@@ -118,6 +119,7 @@ void cs_store_entry_set(struct cs_store *st, struct cs_entry *e, bool present,
 	e->slot = slot;
 	if (present) {
 		st->n_present++;
+		st->n_versions++;
 		st->used_bytes += cs_replica_file_bytes(length);
 	}
 }
@@ -348,6 +350,10 @@ int cs_store_recover_updating(int sub_fd, uint64_t id, uint32_t base,
 		quarantine(sub_fd, upd);
 	if (rc < 0)
 		goto out_close_fd;
+	/* Rolled back: the bytes the update changed may be in an undo file. */
+	rc = hdr->version == base ? cs_undo_restore(sub_fd, fd, id, base) : 0;
+	if (rc < 0)
+		goto out_close_fd;
 	rc = fit_length(fd, hdr->length);
 	if (rc < 0)
 		goto out_close_fd;
@@ -372,37 +378,43 @@ out_close_fd:
 	return rc;
 }
 
-/* Add a replica found on disk; of two versions of one chunk keep the
- * newest (a crash came between storing it and removing the old one). */
+/*
+ * Add a replica found on disk. Every version of a chunk is kept (the
+ * newest as the current one): an older one goes when the metaserver's
+ * inventory check says it is stale. A second file of a version already
+ * indexed (in another data dir) is removed.
+ */
 static int index_insert(struct cs_store *st, uint16_t dir, int sub_fd,
 			const struct cs_replica_hdr *hdr, unsigned slot)
 {
 	struct cs_entry *e = entry_get(st, hdr->chunk_id);
 	char name[CS_REPLICA_NAME_MAX];
-	int old_fd;
+	const struct cs_old *dup;
+	struct cs_old *o;
 
 	if (!e)
 		return -ENOMEM;
-	if (e->present && e->version == hdr->version && e->dir == dir)
+	dup = cs_store_old_find(e, hdr->version);
+	if ((e->present && e->version == hdr->version && e->dir == dir) ||
+	    (dup && !dup->undo && dup->dir == dir))
 		return 0; /* the same file, seen again after a rename */
-	if (e->present && e->version >= hdr->version) {
+	if (dup || (e->present && e->version == hdr->version)) {
 		cs_replica_name(hdr->chunk_id, hdr->version, NULL, name);
-		if (unlinkat(sub_fd, name, 0) < 0)
-			return -errno;
+		return unlinkat(sub_fd, name, 0) < 0 ? -errno : 0;
+	}
+	if (e->present && e->version > hdr->version) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		o->version = hdr->version;
+		o->length = hdr->length;
+		o->dir = dir;
+		o->slot = (uint8_t)slot;
+		cs_store_old_add(st, e, o);
 		return 0;
 	}
-	if (e->present) {
-		cs_replica_name(e->id, e->version, NULL, name);
-		old_fd = cs_store_subdir_open(st, e->dir, e->id, false);
-		if (old_fd < 0)
-			return old_fd;
-		if (unlinkat(old_fd, name, 0) < 0 && errno != ENOENT)
-			rfs_log_warn(NULL,
-				     "msg=\"cannot remove old version\" "
-				     "file=%s err=%s",
-				     name, rfs_errno_name(errno));
-		close(old_fd);
-	}
+	if (e->present && cs_store_keep_current(st, e) < 0)
+		return -ENOMEM;
 	cs_store_entry_set(st, e, true, dir, hdr->version, hdr->length,
 			   (uint8_t)slot);
 	return 0;
@@ -498,6 +510,8 @@ static int scan_file(struct cs_store *st, uint16_t dir, int sub_fd,
 	if (kind == CS_REPLICA_OTHER || strcmp(sub, want_sub) != 0)
 		return 0; /* not ours, or in a place reads would not look */
 	switch (kind) {
+	case CS_REPLICA_UNDO:
+		return 0; /* once the directory's replicas are indexed */
 	case CS_REPLICA_TMP:
 		/* A write that never completed: the client got no ack. */
 		if (unlinkat(sub_fd, name, 0) < 0)
@@ -515,6 +529,22 @@ static int scan_file(struct cs_store *st, uint16_t dir, int sub_fd,
 	}
 }
 
+/* Handle one undo file of a chunks/<xx> subdirectory (second pass). */
+static int scan_undo(struct cs_store *st, uint16_t dir, int sub_fd,
+		     const char *sub, const char *name)
+{
+	char want_sub[3];
+	uint64_t id = 0;
+	uint32_t version = 0;
+
+	if (cs_replica_name_parse(name, &id, &version) != CS_REPLICA_UNDO)
+		return 0;
+	cs_replica_subdir(id, want_sub);
+	if (strcmp(sub, want_sub) != 0)
+		return 0;
+	return cs_store_scan_undo(st, dir, sub_fd, name, id, version);
+}
+
 static int scan_subdir(struct cs_store *st, uint16_t dir, const char *sub,
 		       struct cs_replica_hdr *hdr)
 {
@@ -526,14 +556,18 @@ static int scan_subdir(struct cs_store *st, uint16_t dir, const char *sub,
 	if (sub_fd < 0)
 		return sub_fd;
 	rc = collect_names(sub_fd, &list);
-	for (size_t i = 0; rc == 0 && i < list.n; i++) {
-		rc = scan_file(st, dir, sub_fd, sub, list.names[i], hdr);
+	for (size_t i = 0; rc == 0 && i < 2 * list.n; i++) {
+		const char *name = list.names[i % list.n];
+
+		/* undo files in a second pass, over the indexed replicas */
+		rc = i < list.n ? scan_file(st, dir, sub_fd, sub, name, hdr)
+				: scan_undo(st, dir, sub_fd, sub, name);
 		if (rc < 0 && rc != -ENOMEM) {
 			/* One unreadable file must not keep the server down. */
 			rfs_log_error(NULL,
 				      "msg=\"cannot scan replica\" "
 				      "dir=%s file=%s/%s err=%s",
-				      st->dirs[dir].path, sub, list.names[i],
+				      st->dirs[dir].path, sub, name,
 				      rfs_errno_name(rc));
 			rc = 0;
 		}
@@ -645,6 +679,12 @@ void cs_store_close(struct cs_store *st)
 		while (e) {
 			struct cs_entry *next = e->next;
 
+			while (e->old) {
+				struct cs_old *o = e->old;
+
+				e->old = o->next;
+				free(o);
+			}
 			free(e);
 			e = next;
 		}
@@ -733,213 +773,13 @@ int cs_store_server_id(struct cs_store *st, const char *wanted, char *out)
 	return server_id_write(dir_fd, out);
 }
 
-/* --- reads ---------------------------------------------------------------- */
-/* With st->mu held: check a read request against the index and open the
- * replica. Returns an fd or a negative errno. */
-static int read_lookup(struct cs_store *st, uint64_t id, uint32_t version,
-		       uint64_t offset, uint64_t *length, unsigned *slot,
-		       uint64_t *chunk_length)
-{
-	struct cs_entry *e = cs_store_entry_find(st, id);
-	char path[3 + 1 + CS_REPLICA_NAME_MAX];
-	char name[CS_REPLICA_NAME_MAX];
-	char sub[3];
-	uint64_t avail;
-	int fd;
-
-	if (!e || !e->present)
-		return -ENOENT;
-	if (e->updating)
-		return -EAGAIN;
-	if (e->version != version)
-		return -ESTALE;
-	if (offset > e->length)
-		return -EINVAL;
-	avail = e->length - offset;
-	if (*length < avail && *length % RFS_CRC_BLOCK_BYTES != 0)
-		return -EINVAL;
-	if (*length > avail)
-		*length = avail;
-	cs_replica_subdir(id, sub);
-	cs_replica_name(id, version, NULL, name);
-	snprintf(path, sizeof(path), "%s/%s", sub, name);
-	fd = openat(st->dirs[e->dir].chunks_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) /* ENOENT: renamed since the lookup; cannot happen
-		     * while the index is updated in the right order */
-		return errno == ENOENT ? -EAGAIN : -errno;
-	*slot = e->slot;
-	*chunk_length = e->length;
-	return fd;
-}
-
-/* Fill the CRCs of an opened extent from the replica's header. */
-static int extent_fill(struct cs_store_extent *out, unsigned slot,
-		       uint32_t version, uint64_t offset, bool verify)
-{
-	struct cs_replica_hdr *hdr = malloc(sizeof(*hdr));
-	size_t first = (size_t)(offset / RFS_CRC_BLOCK_BYTES);
-	int rc;
-
-	if (!hdr)
-		return -ENOMEM;
-	rc = cs_replica_hdr_read_slot(out->fd, slot, hdr);
-	if (rc == 0 &&
-	    (hdr->version != version || hdr->length != out->chunk_length))
-		rc = -EAGAIN; /* replaced between lookup and open */
-	if (rc < 0)
-		goto out_free_hdr;
-	out->n_crcs = rfs_crc_block_count(out->len);
-	out->crcs = calloc(out->n_crcs ? out->n_crcs : 1, sizeof(uint32_t));
-	if (!out->crcs) {
-		rc = -ENOMEM;
-		goto out_free_hdr;
-	}
-	memcpy(out->crcs, hdr->crcs + first, out->n_crcs * sizeof(uint32_t));
-	if (verify)
-		rc = cs_replica_verify(out->fd, hdr, first, out->n_crcs,
-				       &out->bad_block, NULL);
-out_free_hdr:
-	free(hdr);
-	return rc;
-}
-
-int cs_store_read_open(struct cs_store *st, uint64_t chunk_id, uint32_t version,
-		       uint64_t offset, uint64_t length, bool verify,
-		       struct cs_store_extent *out)
-{
-	unsigned slot = 0;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	out->fd = -1;
-	if (offset % RFS_CRC_BLOCK_BYTES != 0)
-		return -EINVAL;
-	pthread_mutex_lock(&st->mu);
-	rc = read_lookup(st, chunk_id, version, offset, &length, &slot,
-			 &out->chunk_length);
-	pthread_mutex_unlock(&st->mu);
-	if (rc < 0)
-		return rc;
-	out->fd = rc;
-	out->file_offset = CS_REPLICA_DATA_OFFSET + offset;
-	out->len = length;
-	rc = extent_fill(out, slot, version, offset, verify);
-	if (rc == -EBADMSG) {
-		atomic_fetch_add(&st->checksum_failures, 1);
-		rfs_log_warn(NULL,
-			     "msg=\"stored block fails its checksum\" "
-			     "chunk=%016llx version=%u block=%zu",
-			     (unsigned long long)chunk_id, version,
-			     out->bad_block);
-		rc = -EIO;
-	}
-	if (rc < 0) {
-		size_t bad = out->bad_block;
-
-		cs_store_extent_release(out);
-		out->bad_block = bad;
-	}
-	return rc;
-}
-
-void cs_store_extent_release(struct cs_store_extent *ext)
-{
-	if (!ext)
-		return;
-	if (ext->fd >= 0)
-		close(ext->fd);
-	free(ext->crcs);
-	memset(ext, 0, sizeof(*ext));
-	ext->fd = -1;
-}
-
-/* --- delete, inventory, stats ------------------------------------------ */
-/* Remove a replica file durably. */
-static int remove_replica(struct cs_store *st, uint16_t dir, uint64_t id,
-			  uint32_t version)
-{
-	char name[CS_REPLICA_NAME_MAX];
-	int sub_fd = cs_store_subdir_open(st, dir, id, false);
-	int rc = 0;
-
-	if (sub_fd < 0)
-		return sub_fd;
-	cs_replica_name(id, version, NULL, name);
-	if (unlinkat(sub_fd, name, 0) < 0)
-		rc = -errno;
-	if (rc == 0)
-		rc = cs_store_fsync(sub_fd);
-	close(sub_fd);
-	return rc;
-}
-
-int cs_store_delete(struct cs_store *st, uint64_t chunk_id, uint32_t version)
-{
-	struct cs_entry *e;
-	uint64_t length;
-	uint16_t dir;
-	uint8_t slot;
-	int rc;
-
-	rc = cs_store_chunk_lock(st, chunk_id, &e);
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&st->mu);
-	if (!e->present)
-		rc = -ENOENT;
-	else if (e->version != version)
-		rc = -ESTALE;
-	dir = e->dir;
-	length = e->length;
-	slot = e->slot;
-	/* Readers stop finding it before the file goes away. */
-	if (rc == 0)
-		cs_store_entry_set(st, e, false, 0, 0, 0, 0);
-	pthread_mutex_unlock(&st->mu);
-	if (rc == 0)
-		rc = remove_replica(st, dir, chunk_id, version);
-	if (rc < 0 && rc != -ENOENT && rc != -ESTALE) {
-		/* Still on disk: keep it indexed so it is not lost track of. */
-		pthread_mutex_lock(&st->mu);
-		cs_store_entry_set(st, e, true, dir, version, length, slot);
-		pthread_mutex_unlock(&st->mu);
-	}
-	cs_store_chunk_unlock(st, e);
-	return rc;
-}
-
-int cs_store_inventory(struct cs_store *st, struct rfs_inventory *inv)
-{
-	size_t n = 0;
-
-	memset(inv, 0, sizeof(*inv));
-	pthread_mutex_lock(&st->mu);
-	inv->entries =
-	    calloc(st->n_present ? st->n_present : 1, sizeof(*inv->entries));
-	if (!inv->entries) {
-		pthread_mutex_unlock(&st->mu);
-		return -ENOMEM;
-	}
-	for (size_t b = 0; b < st->n_buckets; b++) {
-		for (struct cs_entry *e = st->buckets[b]; e; e = e->next) {
-			if (!e->present)
-				continue;
-			inv->entries[n].chunk_id = e->id;
-			inv->entries[n].version = e->version;
-			inv->entries[n].length = e->length;
-			n++;
-		}
-	}
-	pthread_mutex_unlock(&st->mu);
-	inv->n = n;
-	return 0;
-}
-
+/* --- stats ---------------------------------------------------------- */
 void cs_store_stats(struct cs_store *st, struct cs_store_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&st->mu);
 	out->chunks = st->n_present;
+	out->versions = st->n_versions;
 	out->used_bytes = st->used_bytes;
 	pthread_mutex_unlock(&st->mu);
 	out->bytes_written = atomic_load(&st->bytes_written);

@@ -19,26 +19,6 @@
 /* Buffer for copying a spooled range when copy_file_range cannot. */
 #define COPY_BUF_BYTES RFS_CRC_BLOCK_BYTES
 
-struct cs_store_write {
-	struct cs_store *st;
-	uint64_t id;
-	uint32_t version;
-	bool range;	      /* range update (else whole chunk) */
-	uint32_t base;	      /* range: version updated */
-	uint64_t base_length; /* range: logical length of base */
-	uint64_t offset;      /* range: where the body goes */
-	uint64_t length;      /* body bytes announced */
-	uint64_t received;
-	uint32_t cur_crc; /* running CRC of the block being received */
-	size_t bad_block;
-	uint16_t dir;
-	int sub_fd; /* whole: directory of the temporary file */
-	int fd;	    /* whole: temporary replica; range: spool */
-	char tmp_name[CS_REPLICA_NAME_MAX]; /* whole; "" once renamed */
-	size_t n_crcs;
-	uint32_t crcs[]; /* the body's CRCs, as announced */
-};
-
 static struct cs_store_write *write_alloc(struct cs_store *st, uint64_t id,
 					  uint32_t version, uint64_t length,
 					  const uint32_t *crcs, size_t n_crcs)
@@ -75,8 +55,7 @@ void cs_store_write_abort(struct cs_store_write *w)
 	free(w);
 }
 
-/* Reserve len bytes at off; file systems without fallocate just skip it. */
-static int reserve(int fd, uint64_t off, uint64_t len)
+int cs_store_reserve(int fd, uint64_t off, uint64_t len)
 {
 	int err;
 
@@ -147,7 +126,7 @@ int cs_store_write_begin(struct cs_store *st, uint64_t chunk_id,
 	}
 	/* Reserve the whole replica now so a full disk fails before any
 	 * data is received. */
-	rc = reserve(w->fd, 0, cs_replica_file_bytes(length));
+	rc = cs_store_reserve(w->fd, 0, cs_replica_file_bytes(length));
 	if (rc < 0)
 		goto out_abort;
 	*out = w;
@@ -178,21 +157,27 @@ static int spool_open(struct cs_store *st, uint16_t dir)
 	return fd;
 }
 
-/* Check a range update against the index: the base must be held. */
-static int update_target(struct cs_store *st, uint64_t id, uint32_t base,
-			 uint16_t *dir)
+/* Check a range update against the index: the base must be held, as the
+ * newest version or as an older one below a newest older than `version`.
+ * *dir: where the base is. */
+static int update_target(struct cs_store *st, uint64_t id, uint32_t version,
+			 uint32_t base, uint16_t *dir)
 {
+	const struct cs_old *o;
 	struct cs_entry *e;
 	int rc = 0;
 
 	pthread_mutex_lock(&st->mu);
 	e = cs_store_entry_find(st, id);
+	o = e ? cs_store_old_find(e, base) : NULL;
 	if (!e || !e->present)
 		rc = -ENOENT;
-	else if (e->version != base)
-		rc = -ESTALE;
-	else
+	else if (e->version == base)
 		*dir = e->dir;
+	else if (o && e->version < version)
+		*dir = o->dir;
+	else
+		rc = -ESTALE;
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
@@ -219,14 +204,14 @@ int cs_store_update_begin(struct cs_store *st, uint64_t chunk_id,
 	w->base = base;
 	w->base_length = base_length;
 	w->offset = offset;
-	rc = update_target(st, chunk_id, base, &w->dir);
+	rc = update_target(st, chunk_id, version, base, &w->dir);
 	if (rc < 0)
 		goto out_abort;
 	rc = spool_open(st, w->dir);
 	if (rc < 0)
 		goto out_abort;
 	w->fd = rc;
-	rc = reserve(w->fd, 0, length);
+	rc = cs_store_reserve(w->fd, 0, length);
 	if (rc < 0)
 		goto out_abort;
 	*out = w;
@@ -301,6 +286,53 @@ static int body_complete(struct cs_store_write *w)
 	return 0;
 }
 
+/* --- copies ------------------------------------------------------------ */
+static int copy_fallback(int in_fd, off_t in, int out_fd, off_t out,
+			 uint64_t len)
+{
+	uint8_t *buf = malloc(COPY_BUF_BYTES);
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (rc == 0 && len > 0) {
+		size_t n = len < COPY_BUF_BYTES ? (size_t)len : COPY_BUF_BYTES;
+
+		rc = cs_replica_pread_all(in_fd, buf, n, in);
+		if (rc == 0)
+			rc = cs_replica_pwrite_all(out_fd, buf, n, out);
+		in += (off_t)n;
+		out += (off_t)n;
+		len -= n;
+	}
+	free(buf);
+	return rc;
+}
+
+int cs_store_copy(int in_fd, off_t in, int out_fd, off_t out, uint64_t len)
+{
+	loff_t from = in;
+	loff_t to = out;
+
+	while (len > 0) {
+		ssize_t n = copy_file_range(in_fd, &from, out_fd, &to, len, 0);
+
+		if (n > 0) {
+			len -= (uint64_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -EIO; /* the source is shorter than it should be */
+		if (errno == EINTR)
+			continue;
+		if (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+		    errno == EOPNOTSUPP)
+			return copy_fallback(in_fd, from, out_fd, to, len);
+		return cs_replica_write_err(errno);
+	}
+	return 0;
+}
+
 /* --- whole chunk commit ------------------------------------------------- */
 /* Rename the finished temporary file into place and index it; the chunk's
  * write lock is held. */
@@ -327,8 +359,13 @@ static int whole_install(struct cs_store_write *w, struct cs_entry *e,
 	w->tmp_name[0] = '\0';
 	if (sync)
 		rc = cs_store_fsync(w->sub_fd);
-	/* Index it even if the directory fsync failed: the file is there. */
+	/* Index it even if the directory fsync failed: the file is there.
+	 * The version it replaces stays until the metaserver calls it stale
+	 * (if it cannot be recorded, it goes at once, as a last resort). */
 	pthread_mutex_lock(&st->mu);
+	if (held && old_version != w->version &&
+	    cs_store_keep_current(st, e) == 0)
+		held = false;
 	cs_store_entry_set(st, e, true, w->dir, w->version, w->length, 0);
 	pthread_mutex_unlock(&st->mu);
 	if (held && (old_version != w->version || old_dir != w->dir)) {
@@ -343,6 +380,9 @@ static int whole_install(struct cs_store_write *w, struct cs_entry *e,
 				     old);
 		if (old_fd >= 0)
 			close(old_fd);
+		/* no record of it: nor of the undo files over it */
+		if (old_version != w->version)
+			cs_store_drop_older(st, e, UINT32_MAX);
 	}
 	return rc;
 }
@@ -378,316 +418,13 @@ static int whole_commit(struct cs_store_write *w, bool sync)
 	return rc;
 }
 
-/* --- range update ------------------------------------------------------- */
-struct update {
-	struct cs_store_write *w;
-	int sub_fd;
-	int fd; /* the replica, renamed to ".updating" */
-	unsigned old_slot;
-	struct cs_replica_hdr *old;
-	struct cs_replica_hdr *new;
-	uint64_t cut;	 /* data kept from the base: min(base_length, length) */
-	uint64_t newlen; /* max(base_length, offset + body length) */
-};
-
-/* Make data bytes [from, to) read as zero. */
-static int zero_range(int fd, uint64_t from, uint64_t to)
-{
-	uint8_t *zeros;
-	int rc = 0;
-
-	if (to <= from)
-		return 0;
-	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)(CS_REPLICA_DATA_OFFSET + from),
-		      (off_t)(to - from)) == 0)
-		return 0;
-	if (errno != EOPNOTSUPP)
-		return cs_replica_write_err(errno);
-	zeros = calloc(1, RFS_CRC_BLOCK_BYTES);
-	if (!zeros)
-		return -ENOMEM;
-	while (rc == 0 && from < to) {
-		size_t n = to - from < RFS_CRC_BLOCK_BYTES
-			       ? (size_t)(to - from)
-			       : RFS_CRC_BLOCK_BYTES;
-
-		rc = cs_replica_pwrite_all(
-		    fd, zeros, n, (off_t)(CS_REPLICA_DATA_OFFSET + from));
-		from += n;
-	}
-	free(zeros);
-	return rc;
-}
-
-/*
- * Give the replica its new shape: space for the body reserved first (the
- * only step that fails on a full disk, and it changes no data), then the
- * base's bytes past base_length zeroed and the file cut or extended to the
- * new length.
- */
-static int update_reshape(struct update *u)
-{
-	struct cs_store_write *w = u->w;
-	uint64_t old_len = u->old->length;
-	uint64_t body_end = w->offset + w->length;
-	uint64_t zero_end;
-	int rc;
-
-	u->cut = w->base_length < old_len ? w->base_length : old_len;
-	u->newlen = w->base_length > body_end ? w->base_length : body_end;
-	zero_end = old_len < u->newlen ? old_len : u->newlen;
-	rc = reserve(u->fd, CS_REPLICA_DATA_OFFSET + w->offset, w->length);
-	if (rc == 0)
-		rc = zero_range(u->fd, u->cut,
-				zero_end < w->offset ? zero_end : w->offset);
-	if (rc == 0)
-		rc = zero_range(u->fd, u->cut > body_end ? u->cut : body_end,
-				zero_end);
-	if (rc == 0 &&
-	    ftruncate(u->fd, (off_t)cs_replica_file_bytes(u->newlen)) < 0)
-		rc = cs_replica_write_err(errno);
-	return rc;
-}
-
-static int copy_fallback(int in_fd, off_t in, int out_fd, off_t out,
-			 uint64_t len)
-{
-	uint8_t *buf = malloc(COPY_BUF_BYTES);
-	int rc = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	while (rc == 0 && len > 0) {
-		size_t n = len < COPY_BUF_BYTES ? (size_t)len : COPY_BUF_BYTES;
-
-		rc = cs_replica_pread_all(in_fd, buf, n, in);
-		if (rc == 0)
-			rc = cs_replica_pwrite_all(out_fd, buf, n, out);
-		in += (off_t)n;
-		out += (off_t)n;
-		len -= n;
-	}
-	free(buf);
-	return rc;
-}
-
-/* Copy the spooled body into the replica, in the kernel where possible. */
-static int copy_spool(struct update *u)
-{
-	struct cs_store_write *w = u->w;
-	loff_t in = 0;
-	loff_t out = (loff_t)(CS_REPLICA_DATA_OFFSET + w->offset);
-	uint64_t left = w->length;
-
-	while (left > 0) {
-		ssize_t n = copy_file_range(w->fd, &in, u->fd, &out, left, 0);
-
-		if (n > 0) {
-			left -= (uint64_t)n;
-			continue;
-		}
-		if (n == 0)
-			return -EIO; /* the spool is shorter than it should be */
-		if (errno == EINTR)
-			continue;
-		if (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-		    errno == EOPNOTSUPP)
-			return copy_fallback(w->fd, in, u->fd, out, left);
-		return cs_replica_write_err(errno);
-	}
-	return 0;
-}
-
-/*
- * The new CRC table: a block the update did not touch keeps its stored
- * CRC, a block the body covers exactly takes the body's (verified) CRC,
- * and any other block (partly written, zeroed or newly extended) is read
- * back and checksummed.
- */
-static int update_crcs(struct update *u)
-{
-	struct cs_store_write *w = u->w;
-	uint64_t body_end = w->offset + w->length;
-	size_t n = rfs_crc_block_count(u->newlen);
-	int rc = 0;
-
-	u->new->n_blocks = (uint32_t)n;
-	for (size_t b = 0; rc == 0 && b < n; b++) {
-		uint64_t start = (uint64_t)b * RFS_CRC_BLOCK_BYTES;
-		uint64_t end = start + RFS_CRC_BLOCK_BYTES;
-		uint64_t end_new = end < u->newlen ? end : u->newlen;
-		uint64_t end_old = end < u->old->length ? end : u->old->length;
-		/* offset is block-aligned: a block the body touches starts
-		 * at or after it. */
-		bool in_body = start < body_end && end_new > w->offset;
-
-		if (in_body && end_new == (end < body_end ? end : body_end))
-			u->new->crcs[b] =
-			    w->crcs[(start - w->offset) / RFS_CRC_BLOCK_BYTES];
-		else if (!in_body && end_new <= u->cut && end_old == end_new)
-			u->new->crcs[b] = u->old->crcs[b];
-		else
-			rc = cs_replica_block_crc(u->fd, u->newlen, b,
-						  &u->new->crcs[b]);
-	}
-	return rc;
-}
-
-/* Steps of a range update after the rename to ".updating". */
-static int update_write(struct update *u, bool sync)
-{
-	struct cs_store_write *w = u->w;
-	int rc;
-
-	rc = cs_replica_hdr_read_slot(u->fd, u->old_slot, u->old);
-	if (rc == 0 &&
-	    (u->old->chunk_id != w->id || u->old->version != w->base))
-		rc = -EIO; /* the index and the file disagree */
-	if (rc == 0)
-		rc = update_reshape(u);
-	if (rc == 0)
-		rc = copy_spool(u);
-	if (rc == 0)
-		rc = update_crcs(u);
-	if (rc == 0 && sync)
-		rc = cs_store_fsync(u->fd);
-	if (rc < 0)
-		return rc;
-	/* Data and new checksums are durable: only now may the header (in
-	 * the other slot, so the old one survives a torn write) say so. */
-	u->new->seq = u->old->seq + 1;
-	u->new->chunk_id = w->id;
-	u->new->version = w->version;
-	u->new->length = u->newlen;
-	rc = cs_replica_hdr_write(u->fd, 1 - u->old_slot, u->new);
-	if (rc == 0 && sync)
-		rc = cs_store_fsync(u->fd);
-	return rc;
-}
-
-/* After a failed update: put the file back under the name of the version
- * its header holds, exactly as recovery at start-up would, and index it. */
-static void update_rollback(struct update *u, struct cs_entry *e)
-{
-	struct cs_store_write *w = u->w;
-	struct cs_store *st = w->st;
-	unsigned slot = 0;
-	int rc;
-
-	rc =
-	    cs_store_recover_updating(u->sub_fd, w->id, w->base, u->new, &slot);
-	pthread_mutex_lock(&st->mu);
-	if (rc == 0)
-		cs_store_entry_set(st, e, true, w->dir, u->new->version,
-				   u->new->length, (uint8_t)slot);
-	else
-		cs_store_entry_set(st, e, false, 0, 0, 0, 0);
-	pthread_mutex_unlock(&st->mu);
-	if (rc < 0)
-		rfs_log_error(NULL,
-			      "msg=\"cannot roll back range update\" "
-			      "chunk=%016llx err=%s",
-			      (unsigned long long)w->id, rfs_errno_name(rc));
-}
-
-/* Names of the replica during a range update. */
-struct update_names {
-	char base[CS_REPLICA_NAME_MAX];
-	char updating[CS_REPLICA_NAME_MAX];
-	char final[CS_REPLICA_NAME_MAX];
-};
-
-static int update_apply(struct update *u, struct cs_entry *e, bool sync)
-{
-	struct cs_store_write *w = u->w;
-	struct update_names nm;
-	int rc;
-
-	cs_replica_name(w->id, w->base, NULL, nm.base);
-	cs_replica_name(w->id, w->base, CS_REPLICA_SUFFIX_UPDATING,
-			nm.updating);
-	cs_replica_name(w->id, w->version, NULL, nm.final);
-	/* From here until the final rename no file claims either version. */
-	if (renameat(u->sub_fd, nm.base, u->sub_fd, nm.updating) < 0)
-		return -errno;
-	rc = sync ? cs_store_fsync(u->sub_fd) : 0;
-	u->fd =
-	    rc == 0 ? openat(u->sub_fd, nm.updating, O_RDWR | O_CLOEXEC) : -1;
-	if (rc == 0 && u->fd < 0)
-		rc = -errno;
-	if (rc == 0)
-		rc = update_write(u, sync);
-	if (rc == 0 &&
-	    renameat(u->sub_fd, nm.updating, u->sub_fd, nm.final) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		update_rollback(u, e);
-		return rc;
-	}
-	rc = sync ? cs_store_fsync(u->sub_fd) : 0;
-	pthread_mutex_lock(&w->st->mu);
-	cs_store_entry_set(w->st, e, true, w->dir, w->version, u->newlen,
-			   (uint8_t)(1 - u->old_slot));
-	pthread_mutex_unlock(&w->st->mu);
-	return rc;
-}
-
-/* With the chunk's write lock: check the base is still there and mark the
- * chunk as being updated so reads back off. */
-static int update_claim(struct cs_store_write *w, struct cs_entry *e,
-			unsigned *slot)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&w->st->mu);
-	if (!e->present)
-		rc = -ENOENT;
-	else if (e->version != w->base)
-		rc = -ESTALE;
-	else if (e->dir != w->dir)
-		rc = -ESTALE; /* replaced and moved since begin */
-	if (rc == 0) {
-		e->updating = true;
-		*slot = e->slot;
-	}
-	pthread_mutex_unlock(&w->st->mu);
-	return rc;
-}
-
-static int update_commit(struct cs_store_write *w, bool sync)
-{
-	struct update u = {.w = w, .sub_fd = -1, .fd = -1};
-	struct cs_entry *e;
-	int rc;
-
-	u.old = malloc(sizeof(*u.old));
-	u.new = malloc(sizeof(*u.new));
-	rc = (u.old && u.new) ? cs_store_chunk_lock(w->st, w->id, &e) : -ENOMEM;
-	if (rc < 0)
-		goto out_free_hdrs;
-	rc = update_claim(w, e, &u.old_slot);
-	if (rc == 0) {
-		u.sub_fd = cs_store_subdir_open(w->st, w->dir, w->id, false);
-		rc = u.sub_fd < 0 ? u.sub_fd : update_apply(&u, e, sync);
-	}
-	cs_store_chunk_unlock(w->st, e);
-	if (u.fd >= 0)
-		close(u.fd);
-	if (u.sub_fd >= 0)
-		close(u.sub_fd);
-out_free_hdrs:
-	free(u.old);
-	free(u.new);
-	return rc;
-}
-
 int cs_store_write_commit(struct cs_store_write *w, bool sync)
 {
 	int rc = body_complete(w);
 
 	if (rc == 0)
-		rc = w->range ? update_commit(w, sync) : whole_commit(w, sync);
+		rc = w->range ? cs_store_update_commit(w, sync)
+			      : whole_commit(w, sync);
 	if (rc == 0)
 		atomic_fetch_add(&w->st->bytes_written, w->length);
 	cs_store_write_abort(w);

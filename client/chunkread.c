@@ -1,7 +1,10 @@
 /*
  * chunkread: read jobs. Fetch the block-aligned range around the wanted
- * bytes from one replica, check every block against the CRC list the
- * server sent, and on any failure try the next replica.
+ * bytes from one replica, check every block received against the CRC list
+ * the server sent, and on any failure try the next replica. The range
+ * asked for ends on a block boundary even when the layout's length does
+ * not (a truncate cut the chunk inside a block): the server sends up to its
+ * replica's end, and what lies past the layout's length reads as zeros.
  */
 #include <config.h>
 #include "client/client.h"
@@ -105,10 +108,6 @@ void rfs_cio_read_start(struct rfs_cio_state *st)
 		rfs_cio_job_finish(st, 0);
 		return;
 	}
-	/* Past the chunk's length the file reads as zeros. */
-	if (job->offset + job->len > st->fetch.data_end)
-		memset(buf + (st->fetch.data_end - job->offset), 0,
-		       job->offset + job->len - st->fetch.data_end);
 	if (!st->fetch.direct) {
 		st->scratch = malloc(st->fetch.end - st->fetch.start);
 		if (!st->scratch) {
@@ -122,14 +121,15 @@ void rfs_cio_read_start(struct rfs_cio_state *st)
 }
 
 /*
- * Check the received range against the server's CRC list. Returns 0, or
- * -EBADMSG with *block set to the first bad block (chunk numbering), or
- * -EPROTO when the list is missing or malformed.
+ * Check the bytes received against the server's CRC list (one CRC per
+ * block received, the last block possibly short: the replica's end).
+ * Returns 0, or -EBADMSG with *block set to the first bad block (chunk
+ * numbering), or -EPROTO when the list is missing or malformed.
  */
 static int verify_blocks(struct rfs_cio_state *st, const struct rfs_xfer *x,
 			 int64_t *block, const char **why)
 {
-	size_t len = st->fetch.end - st->fetch.start;
+	size_t len = x->recv_len;
 	size_t nb = rfs_crc_block_count(len);
 	uint32_t *crcs;
 	size_t n = 0;
@@ -167,13 +167,16 @@ void rfs_cio_read_xfer_done(struct rfs_cio_state *st, struct rfs_xfer *x)
 {
 	const struct rfs_replica *r =
 	    &st->job->chunk->replicas[st->order[st->tried]];
-	size_t want = st->fetch.end - st->fetch.start;
+	struct rfs_cio_job *job = st->job;
+	size_t want = st->fetch.data_end - st->fetch.start;
 	const char *why = x->message;
 	int64_t block = -1;
 	char msg[RFS_CIO_FAULT_MESSAGE_MAX];
 	int rc = rfs_cio_xfer_error(x);
 
-	if (rc == 0 && x->recv_len != want) {
+	/* At least up to the layout's length: the replica cannot end before
+	 * what was committed. */
+	if (rc == 0 && x->recv_len < want) {
 		snprintf(msg, sizeof(msg), "short read: %zu of %zu bytes",
 			 x->recv_len, want);
 		why = msg;
@@ -192,9 +195,13 @@ void rfs_cio_read_xfer_done(struct rfs_cio_state *st, struct rfs_xfer *x)
 		return;
 	}
 	if (!st->fetch.direct)
-		memcpy(st->job->buf,
-		       st->scratch + (st->job->offset - st->fetch.start),
-		       st->fetch.data_end - st->job->offset);
+		memcpy(job->buf, st->scratch + (job->offset - st->fetch.start),
+		       st->fetch.data_end - job->offset);
+	/* Past the layout's length the file reads as zeros, whatever the
+	 * replica still holds there. */
+	if (job->offset + job->len > st->fetch.data_end)
+		memset((char *)job->buf + (st->fetch.data_end - job->offset), 0,
+		       job->offset + job->len - st->fetch.data_end);
 	st->used = *r;
 	st->used_valid = true;
 	rfs_cio_job_finish(st, 0);

@@ -114,6 +114,11 @@ bool rfs_client_err_is_unreachable(int err);
 int rfs_client_call(struct rfs_client *c, const char *method, const char *path,
 		    const char *body, size_t len, bool idempotent,
 		    struct rfs_httpc_reply *reply);
+/* rfs_client_call trying each address once, without the retry time (for
+ * best-effort calls at shutdown, which must not wait for a dead server). */
+int rfs_client_call_once(struct rfs_client *c, const char *method,
+			 const char *path, const char *body, size_t len,
+			 bool idempotent, struct rfs_httpc_reply *reply);
 
 /* File system chunk size (from statfs, cached after the first call). */
 int rfs_client_chunk_size(struct rfs_client *c, uint64_t *out);
@@ -191,6 +196,70 @@ int rfs_client_commit(struct rfs_client *c, uint64_t ino, uint64_t index,
 int rfs_client_layout(struct rfs_client *c, uint64_t ino, uint64_t offset,
 		      uint64_t size, struct rfs_layout *out);
 int rfs_client_status(struct rfs_client *c, struct rfs_status *out);
+
+/* --- lock sessions and cluster-wide locks (lock.c) -------------------- */
+/*
+ * A lock session with the metaserver: flock and POSIX byte-range locks
+ * that every client of the cluster sees (docs/protocol.md, "Locks").
+ * The session lapses, releasing its locks, unless renewed within its
+ * lease (rfs_lock_session_lease_ms; renew every third of it). The
+ * session keeps a copy of the locks it holds: when the metaserver no
+ * longer knows the session (it restarted, or the lease ran out) any call
+ * opens a new one and reclaims them; a reclaim the metaserver refuses
+ * (after its grace period, or held by someone else meanwhile) drops that
+ * lock, counted as lost. All functions are thread-safe; one mutex orders
+ * the session's requests.
+ *
+ * Requests are struct rfs_lock (common/proto.h) with session and reclaim
+ * ignored: ino, kind, owner, type (RFS_LOCK_UN unlocks), start..end
+ * inclusive (RFS_LOCK_EOF: to the end; flock: 0..RFS_LOCK_EOF), pid.
+ */
+struct rfs_lock_session;
+
+/* A session handle on client c (borrowed; must outlive it). No I/O: the
+ * first call opens the session. Returns 0 or -ENOMEM. */
+int rfs_lock_session_new(struct rfs_client *c, struct rfs_lock_session **out);
+
+/*
+ * Open the session if needed and renew its lease (reopening and
+ * reclaiming when the metaserver lost it). *lost (may be NULL) gets the
+ * locks dropped by refused reclaims since the last renew. Returns 0 or a
+ * negative errno (metaserver unreachable: call again later).
+ */
+int rfs_lock_session_renew(struct rfs_lock_session *s, size_t *lost);
+
+/* The lease the metaserver granted, 0 while no session was opened. */
+uint32_t rfs_lock_session_lease_ms(struct rfs_lock_session *s);
+
+/*
+ * Take, change or release (RFS_LOCK_UN) a lock; never waits for a
+ * conflicting lock. Returns 0, -EAGAIN (another owner holds a conflicting
+ * lock, or the metaserver's grace period after a restart refuses new
+ * locks: try again later), -ENOLCK (too many locks), -EINVAL, -ENOMEM or
+ * a transport error.
+ */
+int rfs_lock_set(struct rfs_lock_session *s, const struct rfs_lock *r);
+
+/*
+ * F_GETLK: *holder gets the first lock of another owner that conflicts
+ * with r (type, start, end, pid), or type RFS_LOCK_UN when there is none.
+ */
+int rfs_lock_test(struct rfs_lock_session *s, const struct rfs_lock *r,
+		  struct rfs_lock *holder);
+
+/*
+ * Release every lock of (ino, kind, owner), as close() does; no request
+ * is sent when the session holds none. The locks are forgotten even when
+ * the request fails (the error is returned): a released lock is never
+ * reclaimed.
+ */
+int rfs_lock_release(struct rfs_lock_session *s, uint64_t ino, uint32_t kind,
+		     uint64_t owner);
+
+/* Close the session (the metaserver releases all its locks; one try per
+ * address, no waiting for a dead metaserver) and free s.
+ * Returns the close request's result; s is freed anyway. NULL: 0. */
+int rfs_lock_session_free(struct rfs_lock_session *s);
 
 /* --- paths (path.c, pure) -------------------------------------------- */
 /*
@@ -372,12 +441,15 @@ ssize_t rfs_cio_pwrite(struct rfs_cio *io, uint64_t ino, uint64_t chunk_size,
 /* --- ranges (range.c, pure) ------------------------------------------ */
 
 /* A block-aligned range to fetch for reading [offset, offset + len) of a
- * chunk holding `length` bytes. */
+ * chunk holding `length` bytes (the layout's length: a replica may hold
+ * more, bytes past `length` read as zeros). */
 struct rfs_range_fetch {
 	uint64_t data_end; /* min(offset + len, length): end of real data */
 	uint64_t start;	   /* offset rounded down to a block */
-	uint64_t end;	   /* data_end rounded up to a block, <= length */
-	bool direct;	   /* start..end == offset..data_end */
+	uint64_t end;	   /* data_end rounded up to a block (the server
+			    * clips it to the replica's end) */
+	bool direct;	   /* start == offset and end <= offset + len: the
+			    * fetch fits the caller's buffer */
 };
 /* Plan a chunk read; false when nothing needs fetching (all zeros). */
 bool rfs_range_plan_read(uint64_t offset, uint64_t len, uint64_t length,

@@ -30,8 +30,12 @@ bool rfs_range_plan_read(uint64_t offset, uint64_t len, uint64_t length,
 	if (offset >= out->data_end)
 		return false;
 	out->start = align_down(offset);
-	out->end = min_u64(align_up(out->data_end), length);
-	out->direct = out->start == offset && out->end == out->data_end;
+	/* Aligned even when the length ends inside a block: a replica may
+	 * hold more than the layout's length (the file was cut since), and a
+	 * chunk server serves only block-aligned ranges or ranges to its own
+	 * end, clipping a longer one to that end. */
+	out->end = align_up(out->data_end);
+	out->direct = out->start == offset && out->end <= offset + len;
 	return true;
 }
 

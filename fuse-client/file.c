@@ -1,3 +1,9 @@
+/*
+ * file: the table of files (open ones and an LRU of recently closed ones),
+ * opens with the keep_cache decision, closes, the write buffer and its
+ * commits, flushes and truncates. Reads, layout windows and read-ahead are
+ * in file_read.c.
+ */
 #include <config.h>
 
 #include "fuse-client/file.h"
@@ -7,43 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/crc32c.h"
 #include "common/log.h"
+#include "fuse-client/file_int.h"
 
-/* Hash buckets of the open-file table: open files are few (hundreds), a
- * short chain per bucket is fine. */
-#define FC_FILES_BUCKETS 256
 /* First allocation of a write buffer; it doubles up to what a write
  * needs. One FUSE write (max_write) fits. */
 #define FC_FILE_BUF_INITIAL_BYTES (1u << 20)
 
-struct fc_file {
-	struct fc_file *next; /* hash chain, under fs->lock */
-	uint64_t ino;
-	unsigned int refs;    /* under fs->lock */
-	pthread_mutex_t lock; /* everything below */
-	char *buf;
-	size_t buf_len;
-	size_t buf_size;
-	uint64_t buf_off;
-	int err; /* sticky commit error (negative errno) or 0 */
-	bool have_layout;
-	struct rfs_layout layout;
-};
-
-struct fc_files {
-	struct rfs_client *c;
-	uint64_t chunk_size;
-	uint64_t buf_cap; /* commit threshold of a write buffer */
-	unsigned int parallel;
-	pthread_key_t cio_key;
-	pthread_mutex_t lock;
-	struct fc_file *bucket[FC_FILES_BUCKETS];
-};
-
 static void cio_destroy(void *p)
 {
 	rfs_cio_free(p);
+}
+
+static void rbuf_destroy(void *p)
+{
+	struct fc_rbuf *b = p;
+
+	if (b)
+		free(b->p);
+	free(b);
 }
 
 static void fault_log(const struct rfs_cio_fault *f, void *arg)
@@ -54,8 +42,7 @@ static void fault_log(const struct rfs_cio_fault *f, void *arg)
 		     rfs_format_fault(f, line, sizeof(line)));
 }
 
-/* The calling thread's chunk engine, created on first use; NULL on OOM. */
-static struct rfs_cio *files_cio(struct fc_files *fs)
+struct rfs_cio *fc_files_cio(struct fc_files *fs)
 {
 	struct rfs_cio *io = pthread_getspecific(fs->cio_key);
 
@@ -84,6 +71,11 @@ int fc_files_new(struct rfs_client *c, uint64_t chunk_size,
 		free(fs);
 		return -EAGAIN;
 	}
+	if (pthread_key_create(&fs->rbuf_key, rbuf_destroy) != 0) {
+		pthread_key_delete(fs->cio_key);
+		free(fs);
+		return -EAGAIN;
+	}
 	pthread_mutex_init(&fs->lock, NULL);
 	fs->c = c;
 	fs->chunk_size = chunk_size;
@@ -94,21 +86,62 @@ int fc_files_new(struct rfs_client *c, uint64_t chunk_size,
 	if (n > FC_FILE_BUF_CHUNKS_MAX)
 		n = FC_FILE_BUF_CHUNKS_MAX;
 	fs->buf_cap = n * chunk_size;
+	fs->ra_unit =
+	    chunk_size < FC_RA_UNIT_BYTES ? chunk_size : FC_RA_UNIT_BYTES;
 	*out = fs;
 	return 0;
+}
+
+/* Free a file nobody refers to any more (fs->lock held or not needed). */
+static void file_free(struct fc_files *fs, struct fc_file *f)
+{
+	fc_file_drop_layout(fs, f);
+	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->lock);
+	free(f->buf);
+	free(f);
 }
 
 void fc_files_free(struct fc_files *fs)
 {
 	if (!fs)
 		return;
+	fc_prefetch_stop(fs);
+	for (size_t b = 0; b < FC_FILES_BUCKETS; b++) {
+		while (fs->bucket[b]) {
+			struct fc_file *f = fs->bucket[b];
+
+			fs->bucket[b] = f->next;
+			file_free(fs, f);
+		}
+	}
 	rfs_cio_free(pthread_getspecific(fs->cio_key));
 	pthread_setspecific(fs->cio_key, NULL);
 	pthread_key_delete(fs->cio_key);
+	rbuf_destroy(pthread_getspecific(fs->rbuf_key));
+	pthread_setspecific(fs->rbuf_key, NULL);
+	pthread_key_delete(fs->rbuf_key);
 	pthread_mutex_destroy(&fs->lock);
+	free(fs->mountpoint);
 	free(fs);
 }
 
+int fc_files_set_mountpoint(struct fc_files *fs, const char *mountpoint)
+{
+	/* as the kernel lists it in mountinfo */
+	char *p = realpath(mountpoint, NULL);
+
+	if (!p)
+		p = strdup(mountpoint);
+
+	if (!p)
+		return -ENOMEM;
+	free(fs->mountpoint);
+	fs->mountpoint = p;
+	return 0;
+}
+
+/* --- table and LRU (fs->lock held) ---------------------------------- */
 static struct fc_file **files_slot(struct fc_files *fs, uint64_t ino)
 {
 	struct fc_file **p = &fs->bucket[ino % FC_FILES_BUCKETS];
@@ -118,31 +151,97 @@ static struct fc_file **files_slot(struct fc_files *fs, uint64_t ino)
 	return p;
 }
 
-struct fc_file *fc_file_find(struct fc_files *fs, uint64_t ino)
+static void lru_remove(struct fc_files *fs, struct fc_file *f)
 {
-	struct fc_file *f;
+	if (!f->on_lru)
+		return;
+	if (f->lru_prev)
+		f->lru_prev->lru_next = f->lru_next;
+	else
+		fs->lru_head = f->lru_next;
+	if (f->lru_next)
+		f->lru_next->lru_prev = f->lru_prev;
+	else
+		fs->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = NULL;
+	f->on_lru = false;
+	fs->n_lru--;
+}
+
+static void lru_push(struct fc_files *fs, struct fc_file *f)
+{
+	f->lru_prev = NULL;
+	f->lru_next = fs->lru_head;
+	if (fs->lru_head)
+		fs->lru_head->lru_prev = f;
+	else
+		fs->lru_tail = f;
+	fs->lru_head = f;
+	f->on_lru = true;
+	fs->n_lru++;
+}
+
+/* Unlink the least recently used files while the cache is over budget;
+ * they are returned as a list (through ->next) to free unlocked. */
+static struct fc_file *lru_trim(struct fc_files *fs)
+{
+	struct fc_file *gone = NULL;
+
+	struct fc_file *f = fs->lru_tail;
+
+	while (f && (fs->n_lru > FC_CACHE_FILES ||
+		     atomic_load(&fs->layout_chunks) > FC_CACHE_CHUNKS)) {
+		struct fc_file *prev = f->lru_prev;
+
+		/* the prefetcher may still finish a unit of it */
+		if (atomic_load(&f->ra_inflight) == 0) {
+			lru_remove(fs, f);
+			*files_slot(fs, f->ino) = f->next;
+			f->next = gone;
+			gone = f;
+		}
+		f = prev;
+	}
+	return gone;
+}
+
+static void free_list(struct fc_files *fs, struct fc_file *list)
+{
+	while (list) {
+		struct fc_file *next = list->next;
+
+		file_free(fs, list);
+		list = next;
+	}
+}
+
+void fc_file_unpin(struct fc_files *fs, struct fc_file *f)
+{
+	struct fc_file *gone = NULL;
 
 	pthread_mutex_lock(&fs->lock);
-	f = *files_slot(fs, ino);
-	if (f)
-		f->refs++;
+	if (--f->refs == 0) {
+		lru_push(fs, f);
+		gone = lru_trim(fs);
+	}
 	pthread_mutex_unlock(&fs->lock);
-	return f;
+	free_list(fs, gone);
 }
 
-static void file_drop_layout(struct fc_file *f)
-{
-	if (f->have_layout)
-		rfs_proto_layout_release(&f->layout);
-	f->have_layout = false;
-}
-
-int fc_file_open(struct fc_files *fs, uint64_t ino, struct fc_file **out)
+/* The file of ino, created if missing, pinned. */
+static int files_get(struct fc_files *fs, uint64_t ino, struct fc_file **out)
 {
 	struct fc_file **slot;
 	struct fc_file *f;
 
 	pthread_mutex_lock(&fs->lock);
+	/* not before: ringfs-mount forks into the background after mounting */
+	if (!fs->pf_tried) {
+		fs->pf_tried = true;
+		if (fc_prefetch_start(fs) < 0)
+			rfs_log_warn(NULL, "msg=\"no read-ahead: cannot start "
+					   "its thread\"");
+	}
 	slot = files_slot(fs, ino);
 	f = *slot;
 	if (!f) {
@@ -153,51 +252,169 @@ int fc_file_open(struct fc_files *fs, uint64_t ino, struct fc_file **out)
 		}
 		f->ino = ino;
 		pthread_mutex_init(&f->lock, NULL);
+		pthread_cond_init(&f->cond, NULL);
 		*slot = f;
 	}
+	lru_remove(fs, f);
 	f->refs++;
 	pthread_mutex_unlock(&fs->lock);
-	/* close-to-open: whatever another mount committed shows from here */
-	fc_file_invalidate(f);
 	*out = f;
 	return 0;
 }
 
-void fc_file_close(struct fc_files *fs, struct fc_file *f)
+/* --- open and close ----------------------------------------------------- */
+static bool seen_matches(const struct fc_file *f, const struct rfs_attr *a)
 {
-	struct fc_file **slot;
+	return f->seen_valid && !f->changed && f->seen_size == a->size &&
+	       f->seen_mtime_ns == a->mtime_ns &&
+	       f->seen_ctime_ns == a->ctime_ns;
+}
+
+static void seen_set(struct fc_file *f, const struct rfs_attr *a)
+{
+	f->seen_valid = true;
+	f->seen_size = a->size;
+	f->seen_mtime_ns = a->mtime_ns;
+	f->seen_ctime_ns = a->ctime_ns;
+}
+
+int fc_file_open(struct fc_files *fs, uint64_t ino, const struct rfs_attr *attr,
+		 struct fc_file **out, bool *keep_cache)
+{
+	struct fc_unit *gone = NULL;
+	struct rfs_attr a;
+	struct fc_file *f = NULL;
+	bool same;
+	int rc = 0;
+
+	fc_files_tune_bdi(fs);
+	if (attr)
+		a = *attr;
+	else
+		rc = rfs_client_getattr(fs->c, ino, &a);
+	if (rc == 0)
+		rc = files_get(fs, ino, &f);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&f->lock);
+	f->opens++;
+	same = seen_matches(f, &a);
+	if (!same) {
+		/* close-to-open: whatever another mount committed shows */
+		fc_file_drop_layout(fs, f);
+		fc_file_drop_units(f, &gone);
+	}
+	if (!f->changed)
+		seen_set(f, &a);
+	pthread_mutex_unlock(&f->lock);
+	fc_units_free(fs, gone);
+	*keep_cache = same;
+	*out = f;
+	return 0;
+}
+
+/* Pin the file of ino if the table has it; NULL if not. */
+static struct fc_file *files_pin(struct fc_files *fs, uint64_t ino)
+{
+	struct fc_file *f;
+
+	pthread_mutex_lock(&fs->lock);
+	f = *files_slot(fs, ino);
+	if (f) {
+		lru_remove(fs, f);
+		f->refs++;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return f;
+}
+
+struct fc_file *fc_file_find(struct fc_files *fs, uint64_t ino)
+{
+	struct fc_file *f = files_pin(fs, ino);
+	bool open;
 
 	if (!f)
-		return;
-	pthread_mutex_lock(&fs->lock);
-	if (--f->refs > 0) {
-		pthread_mutex_unlock(&fs->lock);
-		return;
-	}
-	slot = files_slot(fs, f->ino);
-	*slot = f->next;
-	pthread_mutex_unlock(&fs->lock);
+		return NULL;
+	pthread_mutex_lock(&f->lock);
+	open = f->opens > 0;
+	if (open)
+		f->opens++;
+	pthread_mutex_unlock(&f->lock);
+	if (open)
+		return f;
+	fc_file_unpin(fs, f);
+	return NULL;
+}
+
+/* The last handle went (f->lock held): free the write buffer and
+ * read-ahead; if this mount changed the file, remember its attributes as
+ * they are now. *gone gets the units to free. */
+static void file_last_close(struct fc_files *fs, struct fc_file *f,
+			    struct fc_unit **gone)
+{
+	struct rfs_attr a;
+
 	if (f->buf_len)
 		rfs_log_warn(NULL,
 			     "msg=\"dirty data dropped at close\" ino=%llu",
 			     (unsigned long long)f->ino);
-	file_drop_layout(f);
-	pthread_mutex_destroy(&f->lock);
 	free(f->buf);
-	free(f);
+	f->buf = NULL;
+	f->buf_len = f->buf_size = 0;
+	f->err = 0;
+	fc_file_drop_units(f, gone);
+	if (f->changed) {
+		f->seen_valid = rfs_client_getattr(fs->c, f->ino, &a) == 0;
+		if (f->seen_valid)
+			seen_set(f, &a);
+		f->changed = false;
+	}
 }
 
+void fc_file_close(struct fc_files *fs, struct fc_file *f)
+{
+	struct fc_unit *gone = NULL;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	if (--f->opens == 0)
+		file_last_close(fs, f, &gone);
+	pthread_mutex_unlock(&f->lock);
+	fc_units_free(fs, gone);
+	fc_file_unpin(fs, f);
+}
+
+void fc_files_invalidate(struct fc_files *fs, uint64_t ino)
+{
+	struct fc_unit *gone = NULL;
+	struct fc_file *f = files_pin(fs, ino);
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	fc_file_drop_layout(fs, f);
+	fc_file_drop_units(f, &gone);
+	f->seen_valid = false;
+	f->changed = f->opens > 0; /* re-read at the last close */
+	pthread_mutex_unlock(&f->lock);
+	fc_units_free(fs, gone);
+	fc_file_unpin(fs, f);
+}
+
+/* --- writes ------------------------------------------------------------- */
 /* Commit the first n buffered bytes. On failure they are dropped too and
  * the error returned (the caller decides whether it becomes sticky). */
 static int file_commit(struct fc_files *fs, struct fc_file *f, size_t n)
 {
-	struct rfs_cio *io = files_cio(fs);
+	struct rfs_cio *io = fc_files_cio(fs);
 	ssize_t w = -ENOMEM;
 
 	if (io)
 		w = rfs_cio_pwrite(io, f->ino, fs->chunk_size, f->buf_off,
 				   f->buf, n);
-	file_drop_layout(f);
+	fc_file_drop_layout(fs, f);
+	f->changed = true;
 	if (w < 0)
 		rfs_log_warn(NULL,
 			     "msg=\"cannot commit file data\" ino=%llu "
@@ -211,7 +428,7 @@ static int file_commit(struct fc_files *fs, struct fc_file *f, size_t n)
 	return w < 0 ? (int)w : 0;
 }
 
-static int file_commit_all(struct fc_files *fs, struct fc_file *f)
+int fc_file_commit_all(struct fc_files *fs, struct fc_file *f)
 {
 	return f->buf_len ? file_commit(fs, f, f->buf_len) : 0;
 }
@@ -226,7 +443,7 @@ static int file_commit_full(struct fc_files *fs, struct fc_file *f)
 
 	if (bound > f->buf_off)
 		return file_commit(fs, f, (size_t)(bound - f->buf_off));
-	return file_commit_all(fs, f);
+	return fc_file_commit_all(fs, f);
 }
 
 static int file_reserve(struct fc_file *f, size_t need)
@@ -257,12 +474,15 @@ static int file_take_err(struct fc_file *f)
 ssize_t fc_file_write(struct fc_files *fs, struct fc_file *f, const void *buf,
 		      size_t len, uint64_t off)
 {
+	struct fc_unit *gone = NULL;
 	int rc;
 
 	pthread_mutex_lock(&f->lock);
+	/* read-ahead of the old bytes is worthless from here */
+	fc_file_drop_units(f, &gone);
 	rc = file_take_err(f);
 	if (rc == 0 && f->buf_len && off != f->buf_off + f->buf_len)
-		rc = file_commit_all(fs, f);
+		rc = fc_file_commit_all(fs, f);
 	if (rc < 0)
 		goto out_unlock;
 	if (!f->buf_len)
@@ -278,39 +498,8 @@ ssize_t fc_file_write(struct fc_files *fs, struct fc_file *f, const void *buf,
 		f->err = file_commit_full(fs, f);
 out_unlock:
 	pthread_mutex_unlock(&f->lock);
+	fc_units_free(fs, gone);
 	return rc < 0 ? rc : (ssize_t)len;
-}
-
-ssize_t fc_file_read(struct fc_files *fs, struct fc_file *f, void *buf,
-		     size_t len, uint64_t off)
-{
-	struct rfs_cio *io = files_cio(fs);
-	ssize_t n = -ENOMEM;
-	int attempt;
-
-	if (!io)
-		return -ENOMEM;
-	pthread_mutex_lock(&f->lock);
-	n = file_commit_all(fs, f);
-	if (n < 0)
-		goto out_unlock;
-	/* A failed read through a cached layout may only mean that a chunk
-	 * was replaced since: refetch the layout once and retry. */
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (!f->have_layout) {
-			n = rfs_client_layout(fs->c, f->ino, 0, 0, &f->layout);
-			if (n < 0)
-				break;
-			f->have_layout = true;
-		}
-		n = rfs_cio_pread(io, &f->layout, off, buf, len);
-		if (n >= 0)
-			break;
-		file_drop_layout(f);
-	}
-out_unlock:
-	pthread_mutex_unlock(&f->lock);
-	return n;
 }
 
 int fc_file_flush(struct fc_files *fs, struct fc_file *f)
@@ -318,7 +507,7 @@ int fc_file_flush(struct fc_files *fs, struct fc_file *f)
 	int rc;
 
 	pthread_mutex_lock(&f->lock);
-	rc = file_commit_all(fs, f);
+	rc = fc_file_commit_all(fs, f);
 	if (f->err && rc == 0)
 		rc = f->err;
 	f->err = 0;
@@ -336,78 +525,16 @@ uint64_t fc_file_dirty_end(struct fc_file *f)
 	return end;
 }
 
-void fc_file_invalidate(struct fc_file *f)
-{
-	pthread_mutex_lock(&f->lock);
-	file_drop_layout(f);
-	pthread_mutex_unlock(&f->lock);
-}
-
-/*
- * The bytes [*keep_off, new_size) of the CRC block that new_size cuts in
- * a committed chunk, read into buf (RFS_CRC_BLOCK_BYTES); *len = 0 when
- * nothing needs rewriting (no cut block, a hole, or the file not longer).
- */
-static int trunc_read_tail(struct fc_files *fs, struct rfs_cio *io,
-			   uint64_t ino, uint64_t new_size, char *buf,
-			   uint64_t *keep_off, size_t *len)
-{
-	uint64_t in_chunk = new_size % fs->chunk_size;
-	const struct rfs_chunk *ch;
-	struct rfs_layout l;
-	ssize_t n;
-	int rc;
-
-	*len = 0;
-	*keep_off = new_size - new_size % RFS_CRC_BLOCK_BYTES;
-	if (new_size % RFS_CRC_BLOCK_BYTES == 0)
-		return 0;
-	rc = rfs_client_layout(fs->c, ino, *keep_off, RFS_CRC_BLOCK_BYTES, &l);
-	if (rc < 0)
-		return rc;
-	ch = rfs_layout_find(&l, new_size / fs->chunk_size);
-	n = 0;
-	if (l.size > new_size && ch && ch->length > in_chunk)
-		n = rfs_cio_pread(io, &l, *keep_off, buf,
-				  (size_t)(new_size - *keep_off));
-	rfs_proto_layout_release(&l);
-	if (n < 0)
-		return (int)n;
-	*len = (size_t)n;
-	return 0;
-}
-
 int fc_files_set_size(struct fc_files *fs, uint64_t ino,
 		      const struct rfs_client_setattr *sa, struct rfs_attr *out)
 {
 	struct fc_file *f = fc_file_find(fs, ino);
-	struct rfs_cio *io = files_cio(fs);
-	char *tail = malloc(RFS_CRC_BLOCK_BYTES);
-	uint64_t keep_off = 0;
-	size_t len = 0;
-	ssize_t w;
-	int rc = -ENOMEM;
+	int rc;
 
-	if (!io || !tail)
-		goto out_close;
 	rc = f ? fc_file_flush(fs, f) : 0;
 	if (rc == 0)
-		rc = trunc_read_tail(fs, io, ino, sa->size, tail, &keep_off,
-				     &len);
-	if (rc == 0)
 		rc = rfs_client_setattr(fs->c, ino, sa, out);
-	/* Rewrite the cut block as a new version ending at the new size:
-	 * chunk servers serve a partial block only up to a replica's end. */
-	if (rc == 0 && len > 0) {
-		w = rfs_cio_pwrite(io, ino, fs->chunk_size, keep_off, tail,
-				   len);
-		rc = w < 0 ? (int)w : rfs_client_getattr(fs->c, ino, out);
-	}
-out_close:
-	if (f) {
-		fc_file_invalidate(f);
-		fc_file_close(fs, f);
-	}
-	free(tail);
+	fc_files_invalidate(fs, ino);
+	fc_file_close(fs, f);
 	return rc;
 }

@@ -13,18 +13,22 @@ static struct fc_file *file_of(struct fuse_file_info *fi)
 	return (struct fc_file *)(uintptr_t)fi->fh;
 }
 
-/* Open state of an inode as the handle; the page cache is dropped at open
- * so data another mount committed shows (close-to-open). */
-static int do_open(struct fc_ctx *fc, fuse_ino_t ino, struct fuse_file_info *fi)
+/* Open state of an inode as the handle (attr: its attributes when known,
+ * else they are asked for). The kernel keeps its page cache of the file
+ * only when the file did not change since its last close here; otherwise
+ * it drops it, so data another mount committed shows (close-to-open). */
+static int do_open(struct fc_ctx *fc, fuse_ino_t ino,
+		   const struct rfs_attr *attr, struct fuse_file_info *fi)
 {
 	struct fc_file *f;
+	bool keep = false;
 	int rc;
 
-	rc = fc_file_open(fc->files, ino, &f);
+	rc = fc_file_open(fc->files, ino, attr, &f, &keep);
 	if (rc < 0)
 		return rc;
 	fi->fh = (uint64_t)(uintptr_t)f;
-	fi->keep_cache = 0;
+	fi->keep_cache = keep;
 	return 0;
 }
 
@@ -42,7 +46,7 @@ void fc_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		rc = rfs_client_create(fc->c, parent, name, mode & 07777,
 				       cx->uid, cx->gid, flags, &a);
 	if (rc == 0)
-		rc = do_open(fc, a.ino, fi);
+		rc = do_open(fc, a.ino, &a, fi);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -57,7 +61,7 @@ void fc_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fc_ctx *fc = fc_ctx_of(req);
 	int rc;
 
-	rc = do_open(fc, ino, fi);
+	rc = do_open(fc, ino, NULL, fi);
 	/*
 	 * close-to-open: the kernel may hold attributes (the size) from
 	 * before another mount changed the file; drop them so a read past
@@ -74,21 +78,31 @@ void fc_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fc_file_close(fc->files, file_of(fi));
 }
 
+struct read_reply {
+	fuse_req_t req;
+	bool sent; /* the request is answered (or gone) */
+};
+
+/* The read's reply, sent straight from the bytes' buffers. */
+static int reply_sink(void *arg, const struct iovec *iov, int n)
+{
+	struct read_reply *r = arg;
+
+	r->sent = true;
+	return fuse_reply_iov(r->req, iov, n);
+}
+
 void fc_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi)
 {
-	struct fc_ctx *fc = fc_ctx_of(req);
-	char *buf = malloc(size ? size : 1);
-	ssize_t n = -ENOMEM;
+	struct read_reply r = {.req = req};
+	ssize_t n;
 
-	if (buf)
-		n = fc_file_read(fc->files, file_of(fi), buf, size,
-				 (uint64_t)off);
-	if (n < 0)
+	n = fc_file_read_to(fc_ctx_of(req)->files, file_of(fi), size,
+			    (uint64_t)off, reply_sink, &r);
+	/* a reply that failed (interrupted request) is not answered again */
+	if (n < 0 && !r.sent)
 		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
 }
 
 void fc_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
@@ -108,7 +122,12 @@ void fc_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
  * returns, and a failed commit is its error. */
 void fc_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -fc_file_flush(fc_ctx_of(req)->files, file_of(fi)));
+	struct fc_ctx *fc = fc_ctx_of(req);
+	int rc = fc_file_flush(fc->files, file_of(fi));
+
+	/* after the commit: the next lock holder sees the data */
+	fc_locks_on_flush(fc, ino, fi);
+	fuse_reply_err(req, -rc);
 }
 
 void fc_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -118,6 +137,7 @@ void fc_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	/* normally empty after flush; writes through mmap can come later */
 	rc = fc_file_flush(fc->files, file_of(fi));
+	fc_locks_on_release(fc, ino, fi);
 	fc_file_close(fc->files, file_of(fi));
 	fuse_reply_err(req, -rc);
 }

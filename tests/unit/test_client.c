@@ -163,11 +163,16 @@ static void test_client_range_read_aligned(void)
 	CU_ASSERT_TRUE(f.direct);
 	CU_ASSERT_EQUAL(f.start, 0);
 	CU_ASSERT_EQUAL(f.end, MB);
-	/* The last piece of a short chunk ends at its length (unaligned). */
+	/* The last piece of a short chunk: rounded up to a block (the server
+	 * clips it), still straight into a buffer that holds that much. */
 	CU_ASSERT_TRUE(rfs_range_plan_read(2 * B, 8 * B, 3 * B + 5, &f));
 	CU_ASSERT_TRUE(f.direct);
-	CU_ASSERT_EQUAL(f.end, 3 * B + 5);
+	CU_ASSERT_EQUAL(f.end, 4 * B);
 	CU_ASSERT_EQUAL(f.data_end, 3 * B + 5);
+	/* A buffer that ends before the aligned end: through a bounce. */
+	CU_ASSERT_TRUE(rfs_range_plan_read(2 * B, B + 5, 3 * B + 5, &f));
+	CU_ASSERT_FALSE(f.direct);
+	CU_ASSERT_EQUAL(f.end, 4 * B);
 }
 
 static void test_client_range_read_unaligned(void)
@@ -183,11 +188,17 @@ static void test_client_range_read_unaligned(void)
 	CU_ASSERT_TRUE(rfs_range_plan_read(B - 10, 20, 10 * B, &f));
 	CU_ASSERT_EQUAL(f.start, 0);
 	CU_ASSERT_EQUAL(f.end, 2 * B);
-	/* Rounded up, but never past the chunk's length. */
+	/* Rounded up past the chunk's length (cut by a truncate inside a
+	 * block while the replica still holds the whole block). */
 	CU_ASSERT_TRUE(rfs_range_plan_read(B, 10, B + 7, &f));
-	CU_ASSERT_EQUAL(f.end, B + 7);
+	CU_ASSERT_EQUAL(f.end, 2 * B);
 	CU_ASSERT_EQUAL(f.data_end, B + 7);
-	CU_ASSERT_TRUE(f.direct);
+	CU_ASSERT_FALSE(f.direct);
+	CU_ASSERT_TRUE(rfs_range_plan_read(0, 100000, 70000, &f));
+	CU_ASSERT_EQUAL(f.start, 0);
+	CU_ASSERT_EQUAL(f.end, 2 * B);
+	CU_ASSERT_EQUAL(f.data_end, 70000);
+	CU_ASSERT_FALSE(f.direct);
 }
 
 static void test_client_range_read_past_length(void)
