@@ -68,7 +68,8 @@ int rfs_log_level_parse_msg(const char *name, enum rfs_log_level *out,
 {
 	if (rfs_log_level_parse(name, out) == 0)
 		return 0;
-	snprintf(err, errlen, "log-level '%s' is not error, warn, info or debug",
+	snprintf(err, errlen,
+		 "log-level '%s' is not error, warn, info or debug",
 		 name ? name : "");
 	return -EINVAL;
 }
