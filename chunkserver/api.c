@@ -36,11 +36,12 @@ enum api_op {
 	OP_INVENTORY,
 	OP_HEALTH,
 	OP_METRICS,
+	OP_SYNC,
 	OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
-    "put", "update", "get", "delete", "inventory", "health", "metrics",
+    "put", "update", "get", "delete", "inventory", "health", "metrics", "sync",
 };
 
 struct cs_api {
@@ -468,6 +469,25 @@ static int delete_handler(struct rfs_httpd_req *req, void *ctx)
 	return count(api, OP_DELETE, rc);
 }
 
+/* --- sync --------------------------------------------------------------- */
+/* POST /v1/sync: everything stored so far (also without sync) is durable
+ * when this answers 204. */
+static int sync_handler(struct rfs_httpd_req *req, void *ctx)
+{
+	struct cs_api *api = ctx;
+	int rc;
+
+	atomic_fetch_add(&api->in_flight, 1);
+	rc = cs_store_sync(api->store);
+	if (rc == 0)
+		rc = rfs_httpd_reply(req, HTTP_NO_CONTENT, NULL, NULL, 0);
+	else
+		fail(req, rc, "cannot sync the data directories: %s",
+		     rfs_errno_name(rc));
+	atomic_fetch_sub(&api->in_flight, 1);
+	return count(api, OP_SYNC, rc);
+}
+
 /* --- inventory, health, metrics ------------------------------------------ */
 static int inventory_handler(struct rfs_httpd_req *req, void *ctx)
 {
@@ -596,6 +616,7 @@ static const struct rfs_httpd_route routes[] = {
     {"GET", RFS_PATH_CHUNK, get_handler, NULL, 0},
     {"DELETE", RFS_PATH_CHUNK, delete_handler, NULL, 0},
     {"GET", RFS_PATH_CHUNKS, inventory_handler, NULL, 0},
+    {"POST", RFS_PATH_SYNC, sync_handler, NULL, 0},
     {"GET", RFS_PATH_HEALTH, health_handler, NULL, 0},
     {"GET", RFS_PATH_METRICS, metrics_handler, NULL, 0},
 };

@@ -95,15 +95,19 @@ struct cs_main {
 	char err[CS_ERR_MAX];
 };
 
-static void usage(FILE *out)
+/* What -h/--help and --version print (rfs_config_early_flags()). */
+static void print_flag(enum rfs_config_flag flag)
 {
-	fprintf(out,
-		"usage: " CS_PROG " [--config FILE] [--key=value ...]\n"
-		"       " CS_PROG " --help | --version\n\n"
-		"Stores ringfs chunk replicas in the data directories, serves "
-		"them over\nHTTP and reports to the metaserver.\n\n"
-		"settings (also as 'key = value' lines in --config FILE):\n");
-	rfs_config_print_help(cs_keys, N_CS_KEYS, out);
+	if (flag == RFS_CONFIG_FLAG_VERSION) {
+		printf(CS_PROG " " PACKAGE_VERSION "\n");
+		return;
+	}
+	printf("usage: " CS_PROG " [--config FILE] [--key=value ...]\n"
+	       "       " CS_PROG " --help | --version\n\n"
+	       "Stores ringfs chunk replicas in the data directories, serves "
+	       "them over\nHTTP and reports to the metaserver.\n\n"
+	       "settings (also as 'key = value' lines in --config FILE):\n");
+	rfs_config_print_help(cs_keys, N_CS_KEYS, stdout);
 }
 
 /* Split data-dir at commas, dropping blanks around each dir. */
@@ -327,21 +331,6 @@ static int serve(struct cs_main *m, const sigset_t *sigs)
 	return rc == 0 ? 0 : 1;
 }
 
-/* Returns -1 to go on, or the exit code of --help/--version. */
-static int early_flags(int argc, char **argv)
-{
-	switch (rfs_config_find_flag(argc, argv)) {
-	case RFS_CONFIG_FLAG_HELP:
-		usage(stdout);
-		return 0;
-	case RFS_CONFIG_FLAG_VERSION:
-		printf(CS_PROG " " PACKAGE_VERSION "\n");
-		return 0;
-	default:
-		return -1;
-	}
-}
-
 static int configure(struct cs_main *m, int argc, char **argv)
 {
 	char err[RFS_CONFIG_ERR_MAX] = "";
@@ -371,9 +360,9 @@ int main(int argc, char **argv)
 	 * nor a file size limit (writes then fail with EFBIG: ENOSPC). */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
-	rc = early_flags(argc, argv);
-	if (rc >= 0)
-		return rc;
+	if (rfs_config_early_flags(argc, argv, print_flag) !=
+	    RFS_CONFIG_FLAG_NONE)
+		return 0;
 	if (configure(&m, argc, argv) < 0) {
 		rfs_config_release(cs_keys, N_CS_KEYS, &m.set);
 		return 2;

@@ -801,3 +801,19 @@ void cs_store_count_checksum_failure(struct cs_store *st)
 {
 	atomic_fetch_add(&st->checksum_failures, 1);
 }
+
+/* --- durability ------------------------------------------------------ */
+int cs_store_sync(struct cs_store *st)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < st->n_dirs; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen = seen || st->dirs[j].dev == st->dirs[i].dev;
+		if (!seen && syncfs(st->dirs[i].fd) < 0 && rc == 0)
+			rc = cs_replica_write_err(errno);
+	}
+	return rc;
+}

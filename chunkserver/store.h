@@ -16,7 +16,10 @@
  *    read from the newer version's file.
  *  - A file under its final name fully holds the version it names: new
  *    replicas are written under a temporary name, checked against the
- *    client's checksums, fsynced and only then renamed into place. A range
+ *    client's checksums, fsynced (unless the writer asked for no sync:
+ *    then a power loss may zero what was not written back, which the
+ *    CRCs catch) and only then renamed into place. Before an older
+ *    version is deleted the newest one is fsynced. A range
  *    update renames the replica to "<name>.updating" first and gives it
  *    its new name only after data and checksums are durable.
  *  - Every stored block's CRC32C is in the header; the store never hands
@@ -228,5 +231,14 @@ void cs_store_stats(struct cs_store *st, struct cs_store_stats *out);
 
 /* Count one checksum failure noticed outside the store (for stats). */
 void cs_store_count_checksum_failure(struct cs_store *st);
+
+/*
+ * Make everything written so far durable: syncfs(2) of each data dir's
+ * file system (once per file system), so replicas stored without sync
+ * (X-Ringfs-Sync: 0), their renames and their directories reach the disk.
+ * Returns 0, -ENOSPC or the errno of the first failed syncfs (the others
+ * are still synced).
+ */
+int cs_store_sync(struct cs_store *st);
 
 #endif

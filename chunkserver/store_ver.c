@@ -216,6 +216,45 @@ static int delete_index(struct cs_store *st, struct cs_entry *e,
 	return 0;
 }
 
+/*
+ * Before an older version goes (the chunk's write lock held): make the
+ * newest one durable, which may have been stored without sync, so that a
+ * power loss leaves the old or the new version, never neither. Best
+ * effort: a failure is logged and the delete goes on.
+ */
+static void sync_newest(struct cs_store *st, struct cs_entry *e,
+			uint32_t version)
+{
+	char name[CS_REPLICA_NAME_MAX];
+	uint32_t newest;
+	uint16_t dir;
+	bool older;
+	int sub_fd;
+	int fd = -1;
+
+	pthread_mutex_lock(&st->mu);
+	older = e->present && version < e->version;
+	newest = e->version;
+	dir = e->dir;
+	pthread_mutex_unlock(&st->mu);
+	if (!older)
+		return;
+	sub_fd = cs_store_subdir_open(st, dir, e->id, false);
+	if (sub_fd >= 0) {
+		cs_replica_name(e->id, newest, NULL, name);
+		fd = openat(sub_fd, name, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0 || cs_store_fsync(fd) < 0 || cs_store_fsync(sub_fd) < 0)
+		rfs_log_warn(NULL,
+			     "msg=\"cannot sync the newest version before "
+			     "deleting an older one\" chunk=%016llx version=%u",
+			     (unsigned long long)e->id, newest);
+	if (fd >= 0)
+		close(fd);
+	if (sub_fd >= 0)
+		close(sub_fd);
+}
+
 int cs_store_delete(struct cs_store *st, uint64_t chunk_id, uint32_t version)
 {
 	struct cs_old *gone = NULL;
@@ -225,6 +264,7 @@ int cs_store_delete(struct cs_store *st, uint64_t chunk_id, uint32_t version)
 	rc = cs_store_chunk_lock(st, chunk_id, &e);
 	if (rc < 0)
 		return rc;
+	sync_newest(st, e, version);
 	/* Readers stop finding them before the files go away. */
 	pthread_mutex_lock(&st->mu);
 	rc = delete_index(st, e, version, &gone);

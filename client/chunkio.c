@@ -169,6 +169,7 @@ static struct rfs_cio_state *state_new(struct rfs_cio *io,
 	job->chunk_length = 0;
 	job->n_acked = 0;
 	job->n_targets = 0;
+	job->attr.ino = 0;
 	return st;
 }
 

@@ -21,6 +21,10 @@
 
 /* Bytes of the query tail "&offset=...&length=...". */
 #define READ_TAIL_MAX 80
+/* Reads rotate over a chunk's replicas every this many bytes: the 1 MiB
+ * pieces of a download and the 1 MiB reads of the mount's read-ahead,
+ * many in flight, go to all replicas and not to one for 8 MiB at a time. */
+#define READ_SPREAD_BYTES (1u << 20)
 
 /*
  * Replicas to try: up ones first, rotated by the piece's position so that
@@ -40,8 +44,8 @@ static void plan_order(struct rfs_cio_state *st)
 	for (i = 0; i < n; i++)
 		if (ch->replicas[i].up)
 			ups[n_up++] = i;
-	rot = n_up ? (unsigned int)((ch->index + st->fetch.start /
-						     RFS_CIO_READ_PIECE_BYTES) %
+	rot = n_up ? (unsigned int)((ch->index +
+				     st->fetch.start / READ_SPREAD_BYTES) %
 				    n_up)
 		   : 0;
 	st->n_order = 0;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "client/chunkio-int.h"
+#include "client/client-int.h"
 #include "common/crc32c.h"
 #include "common/httpc.h"
 
@@ -115,6 +116,7 @@ static void write_send(struct rfs_cio_state *st)
 		x->send_crc = st->crc_text;
 		x->send_buf = st->send;
 		x->send_len = st->send_len;
+		x->no_sync = job->no_sync && st->plan.whole;
 		if (rfs_cio_chunk_path(x->path, sizeof(x->path),
 				       st->lease.chunk_id, st->lease.version,
 				       tail) < 0 ||
@@ -155,7 +157,15 @@ void rfs_cio_write_start(struct rfs_cio_state *st)
 	struct rfs_cio_job *job = st->job;
 	int rc;
 
-	rc = rfs_client_lease(st->io->c, job->ino, job->index, &st->lease);
+	if (job->lease) {
+		/* leased by the create: one round trip less */
+		st->lease = *job->lease;
+		job->lease->n_replicas = 0;
+		rc = 0;
+	} else {
+		rc = rfs_client_lease(st->io->c, job->ino, job->index,
+				      &st->lease);
+	}
 	if (rc < 0) {
 		st->meta_failed = true;
 		rfs_cio_job_finish(st, rc);
@@ -219,9 +229,11 @@ static void write_commit(struct rfs_cio_state *st)
 		rfs_cio_job_finish(st, st->n_faults ? st->faults[0].err : -EIO);
 		return;
 	}
-	rc = rfs_client_commit(st->io->c, job->ino, job->index,
-			       st->lease.chunk_id, st->lease.version,
-			       st->plan.new_length, acked, n);
+	rc = rfs_client_commit_attr(st->io->c, job->ino, job->index,
+				    st->lease.chunk_id, st->lease.version,
+				    st->plan.new_length, acked, n, &job->attr);
+	for (i = 0; rc == 0 && job->no_sync && st->plan.whole && i < n; i++)
+		rc = rfs_sync_set_add(job->unsynced, acked[i].addr);
 	if (rc < 0) {
 		st->meta_failed = true;
 		rfs_cio_job_finish(st, rc);
@@ -231,4 +243,85 @@ static void write_commit(struct rfs_cio_state *st)
 	job->chunk_length = st->plan.new_length;
 	job->n_acked = n;
 	rfs_cio_job_finish(st, 0);
+}
+
+/* --- unsynced servers --------------------------------------------------- */
+int rfs_sync_set_add(struct rfs_sync_set *s, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->addr[i], addr) == 0)
+			return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : RFS_MAX_REPLICAS;
+		void *p = realloc(s->addr, cap * sizeof(*s->addr));
+
+		if (!p)
+			return -ENOMEM;
+		s->addr = p;
+		s->cap = cap;
+	}
+	snprintf(s->addr[s->n++], sizeof(s->addr[0]), "%s", addr);
+	return 0;
+}
+
+int rfs_sync_set_merge(struct rfs_sync_set *s, const struct rfs_sync_set *from)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < from->n; i++)
+		rc = rfs_sync_set_add(s, from->addr[i]);
+	return rc;
+}
+
+void rfs_sync_set_release(struct rfs_sync_set *s)
+{
+	free(s->addr);
+	memset(s, 0, sizeof(*s));
+}
+
+static void sync_done(struct rfs_xfer *x, void *arg)
+{
+	int *first = arg;
+	int rc = rfs_cio_xfer_error(x);
+
+	if (rc < 0 && *first == 0)
+		*first = rc;
+}
+
+int rfs_cio_sync(struct rfs_cio *io, const struct rfs_sync_set *s)
+{
+	struct rfs_xfer *x;
+	int first = 0;
+	int rc = 0;
+	size_t i;
+
+	if (s->n == 0)
+		return 0;
+	x = calloc(s->n, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	for (i = 0; rc == 0 && i < s->n; i++) {
+		snprintf(x[i].addr, sizeof(x[i].addr), "%s", s->addr[i]);
+		snprintf(x[i].path, sizeof(x[i].path), "%s", RFS_PATH_SYNC);
+		x[i].method = "POST";
+		rc = rfs_httpc_multi_add(io->multi, &x[i]);
+	}
+	/* run what was queued even after a failed add */
+	if (i > 0 || rc == 0) {
+		int run = rfs_httpc_multi_run(io->multi, sync_done, &first);
+
+		if (rc == 0)
+			rc = run;
+	}
+	if (rc == 0)
+		rc = first;
+	for (i = 0; i < s->n; i++)
+		rfs_xfer_release(&x[i]);
+	free(x);
+	if (rc < 0)
+		rfs_client_note_error(io->c, rc, false, "",
+				      "chunk server sync failed");
+	return rc;
 }

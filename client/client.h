@@ -156,10 +156,41 @@ int rfs_client_rmdir(struct rfs_client *c, uint64_t parent, const char *name);
 int rfs_client_create(struct rfs_client *c, uint64_t parent, const char *name,
 		      uint32_t mode, uint32_t uid, uint32_t gid, uint32_t flags,
 		      struct rfs_attr *out);
+/*
+ * rfs_client_create that also asks for a write lease on chunk 0 of a new
+ * file (RFS_CREATE_LEASE): one round trip instead of two for a file's
+ * first write. *lease gets it, or n_replicas 0 when none came (the file
+ * existed, no chunk server was up). Use it with the write options of
+ * rfs_cio_pwrite_opts.
+ */
+int rfs_client_create_lease(struct rfs_client *c, uint64_t parent,
+			    const char *name, uint32_t mode, uint32_t uid,
+			    uint32_t gid, uint32_t flags, struct rfs_attr *out,
+			    struct rfs_lease *lease);
 int rfs_client_unlink(struct rfs_client *c, uint64_t parent, const char *name);
 /* flags: RFS_RENAME_NOREPLACE / RFS_RENAME_EXCHANGE. */
 int rfs_client_rename(struct rfs_client *c, uint64_t parent, const char *name,
 		      uint64_t newparent, const char *newname, uint32_t flags);
+/*
+ * Unlinked open files (docs/fuse.md): unlink and rename sent with the
+ * caller's lock session (rfs_lock_session_id; 0 = none, as the calls
+ * above). When the op drops the last link of a regular file, the
+ * metaserver keeps it as an orphan of that session and *orphan (may be
+ * NULL) gets its inode, else 0. The caller frees an orphan with
+ * rfs_client_release_orphan once it is no longer open (the metaserver
+ * frees them all when the session ends). Errors as the calls above.
+ */
+int rfs_client_unlink_session(struct rfs_client *c, uint64_t parent,
+			      const char *name, uint64_t session,
+			      uint64_t *orphan);
+int rfs_client_rename_session(struct rfs_client *c, uint64_t parent,
+			      const char *name, uint64_t newparent,
+			      const char *newname, uint32_t flags,
+			      uint64_t session, uint64_t *orphan);
+/* Free orphan ino of session with its chunks. Idempotent: 0 when it is
+ * gone already; -EPERM (another session's), -EINVAL (not an orphan). */
+int rfs_client_release_orphan(struct rfs_client *c, uint64_t ino,
+			      uint64_t session);
 int rfs_client_link(struct rfs_client *c, uint64_t ino, uint64_t newparent,
 		    const char *newname, struct rfs_attr *out);
 int rfs_client_symlink(struct rfs_client *c, uint64_t parent, const char *name,
@@ -171,6 +202,14 @@ int rfs_client_readlink(struct rfs_client *c, uint64_t ino,
 /* One page of entries after cookie (0 = from the start); limit 0 = max. */
 int rfs_client_readdir(struct rfs_client *c, uint64_t ino, uint64_t cookie,
 		       uint32_t limit, struct rfs_readdir_reply *out);
+/*
+ * The same, each entry but "." and ".." also with its attributes (one
+ * round trip for names and attributes). An entry may still come without
+ * (has_attr false: an older metaserver, or it vanished meanwhile); the
+ * caller then asks for them itself. Errors as rfs_client_readdir.
+ */
+int rfs_client_readdirplus(struct rfs_client *c, uint64_t ino, uint64_t cookie,
+			   uint32_t limit, struct rfs_readdir_reply *out);
 int rfs_client_statfs(struct rfs_client *c, struct rfs_statfs *out);
 /* flags: RFS_XATTR_CREATE / RFS_XATTR_REPLACE. */
 int rfs_client_setxattr(struct rfs_client *c, uint64_t ino, const char *name,
@@ -192,6 +231,12 @@ int rfs_client_lease(struct rfs_client *c, uint64_t ino, uint64_t index,
 int rfs_client_commit(struct rfs_client *c, uint64_t ino, uint64_t index,
 		      uint64_t chunk_id, uint32_t version, uint64_t length,
 		      const struct rfs_replica *replicas, uint32_t n);
+/* The same; out (may be NULL) gets the file's attributes after the
+ * commit, as the metaserver replies them (no getattr needed). */
+int rfs_client_commit_attr(struct rfs_client *c, uint64_t ino, uint64_t index,
+			   uint64_t chunk_id, uint32_t version, uint64_t length,
+			   const struct rfs_replica *replicas, uint32_t n,
+			   struct rfs_attr *out);
 /* Chunks covering [offset, offset + size) (size 0 = to the end). */
 int rfs_client_layout(struct rfs_client *c, uint64_t ino, uint64_t offset,
 		      uint64_t size, struct rfs_layout *out);
@@ -230,6 +275,13 @@ int rfs_lock_session_renew(struct rfs_lock_session *s, size_t *lost);
 
 /* The lease the metaserver granted, 0 while no session was opened. */
 uint32_t rfs_lock_session_lease_ms(struct rfs_lock_session *s);
+
+/*
+ * The session id to send with unlink and rename (orphans), 0 while none
+ * is open. When the metaserver loses the session, it is reopened under
+ * the same id where possible, so orphans kept for it survive.
+ */
+uint64_t rfs_lock_session_id(struct rfs_lock_session *s);
 
 /*
  * Take, change or release (RFS_LOCK_UN) a lock; never waits for a
@@ -343,6 +395,8 @@ struct rfs_cio_fault {
 };
 typedef void (*rfs_cio_fault_cb)(const struct rfs_cio_fault *f, void *arg);
 
+struct rfs_sync_set;
+
 enum rfs_cio_kind {
 	RFS_CIO_READ = 0,
 	RFS_CIO_WRITE,
@@ -364,6 +418,16 @@ enum rfs_cio_kind {
  * is a range update on the previous version, with the partial edge blocks
  * read back first (read-modify-write), so any offset/len is allowed.
  * Nothing is committed when no replica acked.
+ *
+ * Write options: with no_sync the PUTs of whole chunks carry
+ * X-Ringfs-Sync: 0 (the chunk servers do not fsync; see rfs_cio_sync) and
+ * the address of every replica that stored the data is added to
+ * *unsynced. Range updates stay synced: they change a replica holding
+ * committed data in place, and a power loss before the sync could leave
+ * every replica's untouched bytes of the edge blocks unreadable. lease, when set, is
+ * a lease already held on (ino, index) (from a create that asked for
+ * one): it is used instead of asking the metaserver, and consumed (its
+ * n_replicas set to 0) when the job starts.
  */
 struct rfs_cio_job {
 	/* in */
@@ -374,7 +438,10 @@ struct rfs_cio_job {
 	uint64_t offset;	       /* within the chunk */
 	void *buf;		       /* read: filled; write: only read */
 	size_t len;
-	void *user; /* for the caller */
+	void *user;		       /* for the caller */
+	bool no_sync;		       /* write: no fsync on the servers */
+	struct rfs_sync_set *unsynced; /* write with no_sync: grows */
+	struct rfs_lease *lease;       /* write: held lease, or NULL */
 	/* out, valid in the done callback */
 	int result;		/* 0 or negative errno */
 	bool zero;		/* read: no transfer, buf zero-filled */
@@ -383,6 +450,8 @@ struct rfs_cio_job {
 	uint64_t chunk_length;	/* write: committed length */
 	unsigned int n_acked;	/* write: replicas that stored the data */
 	unsigned int n_targets; /* write: replicas in the lease */
+	struct rfs_attr attr;	/* write: file after the commit (ino 0:
+				 * not known) */
 	/* private to chunkio.c */
 	struct rfs_cio_state *state;
 };
@@ -437,6 +506,46 @@ ssize_t rfs_cio_pread(struct rfs_cio *io, const struct rfs_layout *layout,
  */
 ssize_t rfs_cio_pwrite(struct rfs_cio *io, uint64_t ino, uint64_t chunk_size,
 		       uint64_t offset, const void *buf, size_t len);
+
+/* Options of rfs_cio_pwrite_opts (see struct rfs_cio_job). */
+struct rfs_cio_wopts {
+	bool no_sync;
+	struct rfs_sync_set *unsynced; /* with no_sync; must not be NULL */
+	struct rfs_lease *lease;       /* used by the job of its chunk */
+	/* out (may be NULL): the file after the last commit; ino 0 when
+	 * no commit said */
+	struct rfs_attr *attr;
+};
+
+/* rfs_cio_pwrite with options. */
+ssize_t rfs_cio_pwrite_opts(struct rfs_cio *io, uint64_t ino,
+			    uint64_t chunk_size, uint64_t offset,
+			    const void *buf, size_t len,
+			    const struct rfs_cio_wopts *o);
+
+/*
+ * Chunk servers that stored data without fsync (a set of addresses, no
+ * duplicates). Zero-initialise; rfs_sync_set_release frees it.
+ */
+struct rfs_sync_set {
+	char (*addr)[RFS_ADDR_MAX + 1]; /* malloc'd, n entries */
+	size_t n;
+	size_t cap;
+};
+/* Add addr unless present. Returns 0 or -ENOMEM. */
+int rfs_sync_set_add(struct rfs_sync_set *s, const char *addr);
+/* Add every address of from (from is unchanged). 0 or -ENOMEM. */
+int rfs_sync_set_merge(struct rfs_sync_set *s, const struct rfs_sync_set *from);
+/* Free the addresses; s is empty afterwards. */
+void rfs_sync_set_release(struct rfs_sync_set *s);
+
+/*
+ * Make durable what the servers of s stored without fsync: POST
+ * RFS_PATH_SYNC to all of them in parallel on io. Returns 0 when every
+ * one answered, else the first error (-EIO, a transport error...); s is
+ * not changed. Not to be called from inside rfs_cio_run.
+ */
+int rfs_cio_sync(struct rfs_cio *io, const struct rfs_sync_set *s);
 
 /* --- ranges (range.c, pure) ------------------------------------------ */
 

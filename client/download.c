@@ -26,12 +26,17 @@
 /* Chunks described by one layout request while downloading: bounds the
  * reply (RFS_LAYOUT_MAX_CHUNKS) and the client's memory for huge files. */
 #define DL_WINDOW_CHUNKS 4096
+/* Bytes per GET. Small pieces stay in the CPU's caches from the receive
+ * through the CRC check to the pwrite(): with 8 MiB ones each of those
+ * passes went to memory and the client's CPU per GiB was twice as high
+ * (docs/cli.md, "Speed of get"). */
+#define DL_PIECE_BYTES (1u << 20)
 /* Read pieces in flight per unit of --parallel when chunks are bigger than
  * a piece: two keep every connection busy while a piece is handed on. */
 #define DL_PIECES_PER_PARALLEL 2
 /* Slots beyond the engine's jobs for pieces waiting for the writer, so
  * the network keeps going while the disk catches up. */
-#define DL_WRITE_BACKLOG 2
+#define DL_WRITE_BACKLOG 8
 
 static const struct rfs_transfer_opts no_opts;
 
@@ -439,9 +444,7 @@ int rfs_transfer_download(struct rfs_client *c, uint64_t ino, int fd,
 	if (rc < 0)
 		goto out_release;
 	r.size = r.layout.size;
-	r.piece = r.chunk_size < RFS_CIO_READ_PIECE_BYTES
-		      ? r.chunk_size
-		      : RFS_CIO_READ_PIECE_BYTES;
+	r.piece = r.chunk_size < DL_PIECE_BYTES ? r.chunk_size : DL_PIECE_BYTES;
 	per = r.chunk_size > r.piece ? DL_PIECES_PER_PARALLEL : 1;
 	r.n_slots = rfs_transfer_parallel(r.o) * per +
 		    (r.positional ? DL_WRITE_BACKLOG : 0);

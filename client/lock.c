@@ -36,7 +36,8 @@ struct lock_held {
 struct rfs_lock_session {
 	struct rfs_client *c;
 	pthread_mutex_t mu;
-	uint64_t id; /* 0: no session open */
+	uint64_t id;	 /* 0: no session open */
+	uint64_t old_id; /* the last id held: asked for again on reopen */
 	uint32_t lease_ms;
 	bool need_reclaim; /* the session is new: reclaim what is held */
 	size_t lost;	   /* ranges not reclaimed since the last renew */
@@ -190,11 +191,20 @@ static int post_lock(struct rfs_lock_session *s, const char *path,
  * session behind on the metaserver; it lapses after one lease. */
 static int session_open(struct rfs_lock_session *s)
 {
+	struct rfs_session want = {.id = s->old_id};
 	struct rfs_httpc_reply reply;
 	struct rfs_session sess;
-	int rc;
+	char *json = NULL;
+	size_t len = 0;
+	int rc = 0;
 
-	rc = post(s, RFS_PATH_SESSION_OPEN, NULL, 0, false, &reply);
+	/* ask for the old id again: orphans kept for it survive */
+	if (want.id)
+		rc = rfs_proto_session_encode(&want, &json, &len);
+	if (rc < 0)
+		return rc;
+	rc = post(s, RFS_PATH_SESSION_OPEN, json, len, false, &reply);
+	free(json);
 	if (rc == 0) {
 		rc = rfs_proto_session_decode(reply.body ? reply.body : "",
 					      reply.len, &sess);
@@ -208,6 +218,7 @@ static int session_open(struct rfs_lock_session *s)
 	if (rc < 0)
 		return rc;
 	s->id = sess.id;
+	s->old_id = sess.id;
 	s->lease_ms = sess.lease_ms;
 	s->need_reclaim = s->n_held > 0;
 	return 0;
@@ -322,6 +333,16 @@ int rfs_lock_session_renew(struct rfs_lock_session *s, size_t *lost)
 	s->lost = 0;
 	pthread_mutex_unlock(&s->mu);
 	return rc;
+}
+
+uint64_t rfs_lock_session_id(struct rfs_lock_session *s)
+{
+	uint64_t id;
+
+	pthread_mutex_lock(&s->mu);
+	id = s->id;
+	pthread_mutex_unlock(&s->mu);
+	return id;
 }
 
 uint32_t rfs_lock_session_lease_ms(struct rfs_lock_session *s)

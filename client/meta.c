@@ -203,26 +203,115 @@ int rfs_client_create(struct rfs_client *c, uint64_t parent, const char *name,
 	return rc < 0 ? rc : ns_attr_call(c, &op, false, out);
 }
 
-int rfs_client_unlink(struct rfs_client *c, uint64_t parent, const char *name)
+/* Send an unlink or rename; *orphan (may be NULL) gets the inode kept as
+ * an orphan of op->session, 0 when none. */
+static int ns_orphan_call(struct rfs_client *c, const struct rfs_op *op,
+			  uint64_t *orphan)
 {
-	struct rfs_op op = {.type = RFS_OP_UNLINK, .parent = parent};
+	struct rfs_httpc_reply reply;
+	struct rfs_orphan_reply o = {0};
+	int rc;
+
+	if (orphan)
+		*orphan = 0;
+	rc = ns_post(c, op, false, &reply);
+	if (rc == 0 && op->session) {
+		rc = rfs_proto_orphan_decode(reply.body ? reply.body : "",
+					     reply.len, &o);
+		if (rc < 0)
+			bad_reply(c, rc, op->type);
+		else if (orphan)
+			*orphan = o.orphan;
+	}
+	rfs_httpc_reply_release(&reply);
+	return rc;
+}
+
+int rfs_client_create_lease(struct rfs_client *c, uint64_t parent,
+			    const char *name, uint32_t mode, uint32_t uid,
+			    uint32_t gid, uint32_t flags, struct rfs_attr *out,
+			    struct rfs_lease *lease)
+{
+	struct rfs_op op = {.type = RFS_OP_CREATE,
+			    .parent = parent,
+			    .mode = S_IFREG | (mode & 07777),
+			    .uid = uid,
+			    .gid = gid,
+			    .flags = flags | RFS_CREATE_LEASE};
+	struct rfs_httpc_reply reply;
+	struct rfs_attr tmp;
 	int rc = copy_name(c, op.name, name);
 
-	return rc < 0 ? rc : ns_void_call(c, &op, false);
+	lease->n_replicas = 0;
+	if (rc < 0)
+		return rc;
+	rc = ns_post(c, &op, false, &reply);
+	if (rc == 0) {
+		rc = rfs_proto_attr_decode(reply.body ? reply.body : "",
+					   reply.len, &tmp);
+		if (rc < 0)
+			bad_reply(c, rc, op.type);
+		else if (out)
+			*out = tmp;
+	}
+	/* no usable lease (none taken, an older server) is not an error */
+	if (rc == 0 && (rfs_proto_lease_decode(reply.body ? reply.body : "",
+					       reply.len, lease) < 0 ||
+			lease->ino != tmp.ino || lease->index != 0 ||
+			lease->n_replicas > RFS_MAX_REPLICAS))
+		lease->n_replicas = 0;
+	rfs_httpc_reply_release(&reply);
+	return rc;
+}
+
+int rfs_client_unlink(struct rfs_client *c, uint64_t parent, const char *name)
+{
+	return rfs_client_unlink_session(c, parent, name, 0, NULL);
+}
+
+int rfs_client_unlink_session(struct rfs_client *c, uint64_t parent,
+			      const char *name, uint64_t session,
+			      uint64_t *orphan)
+{
+	struct rfs_op op = {
+	    .type = RFS_OP_UNLINK, .parent = parent, .session = session};
+	int rc = copy_name(c, op.name, name);
+
+	return rc < 0 ? rc : ns_orphan_call(c, &op, orphan);
 }
 
 int rfs_client_rename(struct rfs_client *c, uint64_t parent, const char *name,
 		      uint64_t newparent, const char *newname, uint32_t flags)
 {
+	return rfs_client_rename_session(c, parent, name, newparent, newname,
+					 flags, 0, NULL);
+}
+
+int rfs_client_rename_session(struct rfs_client *c, uint64_t parent,
+			      const char *name, uint64_t newparent,
+			      const char *newname, uint32_t flags,
+			      uint64_t session, uint64_t *orphan)
+{
 	struct rfs_op op = {.type = RFS_OP_RENAME,
 			    .parent = parent,
 			    .newparent = newparent,
-			    .flags = flags};
+			    .flags = flags,
+			    .session = session};
 	int rc = copy_name(c, op.name, name);
 
 	if (rc == 0)
 		rc = copy_name(c, op.newname, newname);
-	return rc < 0 ? rc : ns_void_call(c, &op, false);
+	return rc < 0 ? rc : ns_orphan_call(c, &op, orphan);
+}
+
+int rfs_client_release_orphan(struct rfs_client *c, uint64_t ino,
+			      uint64_t session)
+{
+	struct rfs_op op = {
+	    .type = RFS_OP_RELEASE_ORPHAN, .ino = ino, .session = session};
+
+	/* idempotent on the metaserver: a retry after a lost reply is 0 */
+	return ns_void_call(c, &op, true);
 }
 
 int rfs_client_link(struct rfs_client *c, uint64_t ino, uint64_t newparent,
@@ -261,12 +350,15 @@ int rfs_client_readlink(struct rfs_client *c, uint64_t ino,
 	return ns_value_call(c, &op, out);
 }
 
-int rfs_client_readdir(struct rfs_client *c, uint64_t ino, uint64_t cookie,
-		       uint32_t limit, struct rfs_readdir_reply *out)
+/* One readdir page; flags: RFS_READDIR_PLUS or 0. */
+static int readdir_call(struct rfs_client *c, uint64_t ino, uint64_t cookie,
+			uint32_t limit, uint32_t flags,
+			struct rfs_readdir_reply *out)
 {
 	struct rfs_op op = {.type = RFS_OP_READDIR,
 			    .ino = ino,
 			    .cookie = cookie,
+			    .flags = flags,
 			    .limit = limit && limit < RFS_READDIR_MAX
 					 ? limit
 					 : RFS_READDIR_MAX};
@@ -283,6 +375,18 @@ int rfs_client_readdir(struct rfs_client *c, uint64_t ino, uint64_t cookie,
 	}
 	rfs_httpc_reply_release(&reply);
 	return rc;
+}
+
+int rfs_client_readdir(struct rfs_client *c, uint64_t ino, uint64_t cookie,
+		       uint32_t limit, struct rfs_readdir_reply *out)
+{
+	return readdir_call(c, ino, cookie, limit, 0, out);
+}
+
+int rfs_client_readdirplus(struct rfs_client *c, uint64_t ino, uint64_t cookie,
+			   uint32_t limit, struct rfs_readdir_reply *out)
+{
+	return readdir_call(c, ino, cookie, limit, RFS_READDIR_PLUS, out);
 }
 
 int rfs_client_statfs(struct rfs_client *c, struct rfs_statfs *out)
@@ -389,6 +493,15 @@ int rfs_client_commit(struct rfs_client *c, uint64_t ino, uint64_t index,
 		      uint64_t chunk_id, uint32_t version, uint64_t length,
 		      const struct rfs_replica *replicas, uint32_t n)
 {
+	return rfs_client_commit_attr(c, ino, index, chunk_id, version, length,
+				      replicas, n, NULL);
+}
+
+int rfs_client_commit_attr(struct rfs_client *c, uint64_t ino, uint64_t index,
+			   uint64_t chunk_id, uint32_t version, uint64_t length,
+			   const struct rfs_replica *replicas, uint32_t n,
+			   struct rfs_attr *out)
+{
 	struct rfs_op op = {.type = RFS_OP_COMMIT,
 			    .ino = ino,
 			    .index = index,
@@ -397,6 +510,7 @@ int rfs_client_commit(struct rfs_client *c, uint64_t ino, uint64_t index,
 			    .length = length,
 			    .n_replicas = n};
 	struct rfs_httpc_reply reply;
+	struct rfs_attr tmp;
 	int rc;
 
 	if (n == 0 || n > RFS_MAX_REPLICAS)
@@ -405,6 +519,14 @@ int rfs_client_commit(struct rfs_client *c, uint64_t ino, uint64_t index,
 	/* Committing the same (chunk, version) twice records the same
 	 * state, so a retry after a lost reply is harmless. */
 	rc = meta_post(c, RFS_PATH_CHUNK_COMMIT, &op, true, &reply);
+	if (rc == 0 && out) {
+		rc = rfs_proto_attr_decode(reply.body ? reply.body : "",
+					   reply.len, &tmp);
+		if (rc < 0)
+			bad_reply(c, rc, op.type);
+		else
+			*out = tmp;
+	}
 	rfs_httpc_reply_release(&reply);
 	return rc;
 }

@@ -24,6 +24,7 @@ struct range_run {
 	uint64_t end;
 	char *buf;
 	bool write;
+	const struct rfs_cio_wopts *wopts; /* write: NULL for none */
 	int err;
 };
 
@@ -49,6 +50,13 @@ static struct rfs_cio_job *range_next(void *arg)
 	job->ino = r->ino;
 	job->chunk = r->write ? NULL : rfs_layout_find(r->layout, job->index);
 	job->user = &r->busy[i];
+	job->no_sync = r->wopts && r->wopts->no_sync;
+	job->unsynced = r->wopts ? r->wopts->unsynced : NULL;
+	job->lease = NULL;
+	if (r->write && r->wopts && r->wopts->lease &&
+	    r->wopts->lease->n_replicas > 0 && r->wopts->lease->ino == r->ino &&
+	    r->wopts->lease->index == job->index)
+		job->lease = r->wopts->lease;
 	r->pos += job->len;
 	return job;
 }
@@ -60,6 +68,10 @@ static void range_done(struct rfs_cio_job *job, void *arg)
 
 	if (job->result < 0 && r->err == 0)
 		r->err = job->result;
+	/* commits run one after another: the last one's is the newest */
+	if (r->write && job->result == 0 && job->attr.ino && r->wopts &&
+	    r->wopts->attr)
+		*r->wopts->attr = job->attr;
 	*busy = false;
 }
 
@@ -106,6 +118,14 @@ ssize_t rfs_cio_pread(struct rfs_cio *io, const struct rfs_layout *layout,
 ssize_t rfs_cio_pwrite(struct rfs_cio *io, uint64_t ino, uint64_t chunk_size,
 		       uint64_t offset, const void *buf, size_t len)
 {
+	return rfs_cio_pwrite_opts(io, ino, chunk_size, offset, buf, len, NULL);
+}
+
+ssize_t rfs_cio_pwrite_opts(struct rfs_cio *io, uint64_t ino,
+			    uint64_t chunk_size, uint64_t offset,
+			    const void *buf, size_t len,
+			    const struct rfs_cio_wopts *o)
+{
 	struct range_run r = {.ino = ino,
 			      .chunk_size = chunk_size,
 			      .piece = chunk_size,
@@ -113,10 +133,13 @@ ssize_t rfs_cio_pwrite(struct rfs_cio *io, uint64_t ino, uint64_t chunk_size,
 			      .pos = offset,
 			      .end = offset + len,
 			      .buf = (char *)buf,
-			      .write = true};
+			      .write = true,
+			      .wopts = o};
 	int rc;
 
-	if (chunk_size == 0)
+	if (o && o->attr)
+		o->attr->ino = 0;
+	if (chunk_size == 0 || (o && o->no_sync && !o->unsynced))
 		return -EINVAL;
 	if (len == 0)
 		return 0;

@@ -551,3 +551,13 @@ enum rfs_config_flag rfs_config_find_flag(int argc, char **argv)
 	}
 	return RFS_CONFIG_FLAG_NONE;
 }
+
+enum rfs_config_flag rfs_config_early_flags(int argc, char **argv,
+					    rfs_config_flag_cb print)
+{
+	enum rfs_config_flag flag = rfs_config_find_flag(argc, argv);
+
+	if (flag != RFS_CONFIG_FLAG_NONE)
+		print(flag);
+	return flag;
+}

@@ -93,6 +93,22 @@ enum rfs_config_flag {
 /* The first of -h/--help/--version in argv[1..) before any "--". */
 enum rfs_config_flag rfs_config_find_flag(int argc, char **argv);
 
+/*
+ * Prints what a program says for flag (its usage and settings for
+ * RFS_CONFIG_FLAG_HELP, its name and version for RFS_CONFIG_FLAG_VERSION);
+ * lives in the program's main.c, the one place that prints.
+ */
+typedef void (*rfs_config_flag_cb)(enum rfs_config_flag flag);
+
+/*
+ * The --help/--version step of a daemon's main(): finds the flag as
+ * rfs_config_find_flag() does and, when there is one, calls print(flag).
+ * Returns the flag found (RFS_CONFIG_FLAG_NONE: go on; otherwise main()
+ * exits 0). Prints nothing itself; cannot fail.
+ */
+enum rfs_config_flag rfs_config_early_flags(int argc, char **argv,
+					    rfs_config_flag_cb print);
+
 /* Print one line per key: "  --key=VALUE  help (default: def)". */
 void rfs_config_print_help(const struct rfs_config_key *keys, size_t n,
 			   FILE *out);

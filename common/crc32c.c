@@ -9,6 +9,8 @@
 
 #include <isa-l/crc.h>
 
+#include "common/crypto.h"
+
 /* Text of one checksum in a list: 8 hex digits. */
 #define CRC_HEX_DIGITS 8
 /* Bytes of text per entry in a formatted list: digits plus ',' (or NUL). */
@@ -73,32 +75,14 @@ int rfs_crc_list_format(const uint32_t *crcs, size_t n, char **out)
 	return 0;
 }
 
-/* Value of one hex digit, or -1 if c is not one. */
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parse exactly 8 hex digits at s. */
 static bool parse_crc(const char *s, uint32_t *out)
 {
-	uint32_t v = 0;
-	int d;
-	int i;
+	uint64_t v;
 
-	for (i = 0; i < CRC_HEX_DIGITS; i++) {
-		d = hex_value(s[i]);
-		if (d < 0)
-			return false;
-		v = v << 4 | (uint32_t)d;
-	}
-	*out = v;
+	if (rfs_hex_decode_u64(s, CRC_HEX_DIGITS, &v) < 0)
+		return false;
+	*out = (uint32_t)v;
 	return true;
 }
 

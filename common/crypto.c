@@ -85,6 +85,36 @@ void rfs_hex_encode(const uint8_t *buf, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/* Value of one hex digit, or -1 if c is not one. */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int rfs_hex_decode_u64(const char *s, size_t digits, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+	int d;
+
+	if (digits == 0 || digits > RFS_HEX_U64_DIGITS)
+		return -EINVAL;
+	for (i = 0; i < digits; i++) {
+		d = hex_value(s[i]);
+		if (d < 0)
+			return -EPROTO;
+		v = v << 4 | (uint64_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
 int rfs_base64_encode(const void *buf, size_t len, char **out)
 {
 	const unsigned char *in = buf;

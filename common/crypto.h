@@ -26,6 +26,17 @@ int rfs_random_bytes(void *buf, size_t len);
  */
 void rfs_hex_encode(const uint8_t *buf, size_t len, char *out);
 
+/* Most digits rfs_hex_decode_u64() parses: those of a uint64_t. */
+#define RFS_HEX_U64_DIGITS 16
+
+/*
+ * Parse exactly digits hex digits (either case) at s into *out. The parse
+ * stops at the first byte that is not a hex digit, so s may be a shorter
+ * NUL-terminated string. Returns 0, -EPROTO when one of the digits is not
+ * a hex digit, or -EINVAL when digits is 0 or above RFS_HEX_U64_DIGITS.
+ */
+int rfs_hex_decode_u64(const char *s, size_t digits, uint64_t *out);
+
 /*
  * Base64 (standard alphabet, padded) of len bytes into a malloc'd
  * NUL-terminated *out. Returns 0 or -ENOMEM.

@@ -38,6 +38,16 @@ struct httpc_timeouts {
 	long total_ms;
 };
 
+/*
+ * Request ids of one client object: a random seed drawn once, then a
+ * counter mixed into it, so a call costs no randomness (a getrandom or
+ * the RNG's fork check) and ids stay unique across processes.
+ */
+struct httpc_ids {
+	uint64_t seed;
+	uint64_t next;
+};
+
 struct httpc_peer {
 	char addr[RFS_ADDR_MAX + 1];
 	CURL *easy; /* NULL: free slot */
@@ -49,6 +59,7 @@ struct rfs_httpc {
 	int retries;
 	struct httpc_peer peers[RFS_HTTPC_PEERS_MAX];
 	unsigned long long clock;
+	struct httpc_ids ids;
 };
 
 /* One synchronous call in flight. */
@@ -89,6 +100,7 @@ struct rfs_httpc_multi {
 	size_t q_head;
 	size_t q_len;
 	size_t q_cap;
+	struct httpc_ids ids;
 };
 
 /* --- shared helpers --------------------------------------------------- */
@@ -161,15 +173,32 @@ static int url_build(char *url, size_t cap, const char *addr, const char *path)
 	return 0;
 }
 
-/* Random request id so both ends log the same one; "" if no randomness. */
-static void request_id_make(char *out)
+/* Seed ids: random, or (no randomness) the clock and the address. */
+static void ids_init(struct httpc_ids *ids)
 {
-	uint8_t rnd[RFS_HTTPC_ID_RANDOM_BYTES];
+	struct timespec ts;
 
-	if (rfs_random_bytes(rnd, sizeof(rnd)) == 0)
-		rfs_hex_encode(rnd, sizeof(rnd), out);
-	else
-		out[0] = '\0';
+	if (rfs_random_bytes(&ids->seed, sizeof(ids->seed)) == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ids->seed = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	ids->seed ^= (uint64_t)(uintptr_t)ids;
+}
+
+/* A request id (16 hex digits) so both ends log the same one. */
+static void request_id_make(struct httpc_ids *ids, char *out)
+{
+	uint8_t bytes[RFS_HTTPC_ID_RANDOM_BYTES];
+	uint64_t z = ids->seed + ++ids->next * 0x9e3779b97f4a7c15ull;
+	size_t i;
+
+	/* splitmix64: consecutive ids look unrelated in the logs */
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	for (i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (uint8_t)(z >> (8 * i));
+	rfs_hex_encode(bytes, sizeof(bytes), out);
 }
 
 /* Append "name: value" to *list. Returns 0 or -ENOMEM. */
@@ -276,6 +305,7 @@ struct rfs_httpc *rfs_httpc_new(const struct rfs_httpc_opts *opts)
 	if (!c)
 		return NULL;
 	timeouts_set(&c->to, opts);
+	ids_init(&c->ids);
 	c->retries =
 	    opts && opts->retries >= 0 ? opts->retries : RFS_HTTPC_RETRIES;
 	return c;
@@ -439,7 +469,8 @@ static int call_set_method(CURL *e, const char *method, struct httpc_call *st)
 	return 0;
 }
 
-static int call_headers(struct curl_slist **hdrs, bool has_body)
+static int call_headers(struct curl_slist **hdrs, struct httpc_ids *ids,
+			bool has_body)
 {
 	char id[RFS_REQUEST_ID_MAX + 1];
 	int rc;
@@ -448,15 +479,15 @@ static int call_headers(struct curl_slist **hdrs, bool has_body)
 	*hdrs = curl_slist_append(NULL, "Expect:");
 	if (!*hdrs)
 		return -ENOMEM;
-	request_id_make(id);
-	rc = id[0] ? header_add(hdrs, RFS_HDR_REQUEST_ID, id) : 0;
+	request_id_make(ids, id);
+	rc = header_add(hdrs, RFS_HDR_REQUEST_ID, id);
 	if (rc == 0 && has_body)
 		rc = header_add(hdrs, "Content-Type", RFS_CONTENT_JSON);
 	return rc;
 }
 
 /* One attempt. Returns 0, the reply's -errno, or a transport -errno. */
-static int call_once(CURL *e, const struct httpc_timeouts *to, const char *url,
+static int call_once(struct rfs_httpc *c, CURL *e, const char *url,
 		     const char *method, struct httpc_call *st,
 		     struct rfs_httpc_reply *reply)
 {
@@ -466,9 +497,9 @@ static int call_once(CURL *e, const struct httpc_timeouts *to, const char *url,
 	int rc;
 
 	curl_easy_reset(e); /* keeps the live connection */
-	rc = easy_common(e, to, st->errbuf);
+	rc = easy_common(e, &c->to, st->errbuf);
 	if (rc == 0)
-		rc = call_headers(&hdrs, st->send != NULL);
+		rc = call_headers(&hdrs, &c->ids, st->send != NULL);
 	if (rc == 0)
 		rc = call_set_method(e, method, st);
 	if (rc == 0 &&
@@ -548,7 +579,7 @@ int rfs_httpc_call(struct rfs_httpc *c, const char *addr, const char *method,
 		st.send_len = body ? len : 0;
 		rfs_httpc_reply_release(reply);
 		memset(reply, 0, sizeof(*reply));
-		rc = call_once(e, &c->to, url, method, &st, reply);
+		rc = call_once(c, e, url, method, &st, reply);
 		reply->body = st.buf;
 		reply->len = st.len;
 		snprintf(reply->request_id, sizeof(reply->request_id), "%s",
@@ -586,6 +617,7 @@ struct rfs_httpc_multi *rfs_httpc_multi_new(unsigned int max_parallel,
 		return NULL;
 	m->max_parallel = max_parallel ? max_parallel : 1;
 	timeouts_set(&m->to, opts);
+	ids_init(&m->ids);
 	m->slots = calloc(m->max_parallel, sizeof(*m->slots));
 	m->multi = curl_multi_init();
 	if (!m->slots || !m->multi)
@@ -725,18 +757,18 @@ static int slot_seek(void *arg, curl_off_t off, int origin)
 	return upload_seek(&s->sent, s->x->send_len, off, origin);
 }
 
-static int slot_headers(struct httpc_slot *s, const struct rfs_xfer *x)
+static int slot_headers(struct httpc_slot *s, struct httpc_ids *ids,
+			const struct rfs_xfer *x)
 {
 	char id[RFS_REQUEST_ID_MAX + 1];
-	int rc = 0;
+	int rc;
 
 	curl_slist_free_all(s->hdrs);
 	s->hdrs = curl_slist_append(NULL, "Expect:");
 	if (!s->hdrs)
 		return -ENOMEM;
-	request_id_make(id);
-	if (id[0])
-		rc = header_add(&s->hdrs, RFS_HDR_REQUEST_ID, id);
+	request_id_make(ids, id);
+	rc = header_add(&s->hdrs, RFS_HDR_REQUEST_ID, id);
 	if (rc == 0 && x->send_crc)
 		rc = header_add(&s->hdrs, RFS_HDR_CRC, x->send_crc);
 	if (rc == 0 && x->no_sync)
@@ -785,7 +817,7 @@ static int slot_start(struct rfs_httpc_multi *m, struct httpc_slot *s,
 	curl_easy_reset(s->easy);
 	rc = easy_common(s->easy, &m->to, s->errbuf);
 	if (rc == 0)
-		rc = slot_headers(s, x);
+		rc = slot_headers(s, &m->ids, x);
 	if (rc == 0)
 		rc = slot_set_method(s, x);
 	if (rc == 0 &&

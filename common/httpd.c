@@ -712,9 +712,11 @@ int rfs_httpd_run(struct rfs_httpd *srv)
 	eventfd_t wakes;
 
 	/* consume wake-ups first: a reply given during MHD_run wakes again */
-	if (srv->wake_fd >= 0 && eventfd_read(srv->wake_fd, &wakes) < 0 &&
-	    errno != EAGAIN)
-		return -EIO;
+	if (srv->wake_pending) {
+		srv->wake_pending = false;
+		if (eventfd_read(srv->wake_fd, &wakes) < 0 && errno != EAGAIN)
+			return -EIO;
+	}
 	return MHD_run(srv->daemon) == MHD_YES ? 0 : -EIO;
 }
 

@@ -57,6 +57,10 @@ struct rfs_httpd {
 	 */
 	int poll_fd;
 	int wake_fd;
+	/* wake_fd was written since rfs_httpd_run last read it (replies
+	 * are given on the loop's thread, so no lock): a run reads the
+	 * eventfd only then, not once per request */
+	bool wake_pending;
 	/* fallback request ids when the random source fails */
 	atomic_uint_fast64_t id_seq;
 };

@@ -51,6 +51,8 @@ static int req_set_response(struct rfs_httpd_req *req, unsigned int status,
 				      "msg=\"cannot wake the server loop\" "
 				      "server=%s",
 				      req->srv->name);
+		else
+			req->srv->wake_pending = true;
 	}
 	return 0;
 

@@ -39,13 +39,16 @@ int rfs_json_dump(const json_t *j, char **out, size_t *out_len)
 	return 0;
 }
 
-static int get_int(const json_t *obj, const char *key, json_int_t *out)
+/* An integer member within [min, max]: 0, -ENOENT or -EPROTO. */
+static int get_int(const json_t *obj, const char *key, json_int_t min,
+		   json_int_t max, json_int_t *out)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (!v)
 		return -ENOENT;
-	if (!json_is_integer(v))
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)
 		return -EPROTO;
 	*out = json_integer_value(v);
 	return 0;
@@ -54,41 +57,31 @@ static int get_int(const json_t *obj, const char *key, json_int_t *out)
 int rfs_json_get_u64(const json_t *obj, const char *key, uint64_t *out)
 {
 	json_int_t v;
-	int rc;
+	int rc = get_int(obj, key, 0, INT64_MAX, &v);
 
-	rc = get_int(obj, key, &v);
-	if (rc < 0)
-		return rc;
-	if (v < 0)
-		return -EPROTO;
-	*out = (uint64_t)v;
-	return 0;
+	if (rc == 0)
+		*out = (uint64_t)v;
+	return rc;
 }
 
 int rfs_json_get_u32(const json_t *obj, const char *key, uint32_t *out)
 {
 	json_int_t v;
-	int rc;
+	int rc = get_int(obj, key, 0, UINT32_MAX, &v);
 
-	rc = get_int(obj, key, &v);
-	if (rc < 0)
-		return rc;
-	if (v < 0 || v > (json_int_t)UINT32_MAX)
-		return -EPROTO;
-	*out = (uint32_t)v;
-	return 0;
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
 }
 
 int rfs_json_get_i64(const json_t *obj, const char *key, int64_t *out)
 {
 	json_int_t v;
-	int rc;
+	int rc = get_int(obj, key, INT64_MIN, INT64_MAX, &v);
 
-	rc = get_int(obj, key, &v);
-	if (rc < 0)
-		return rc;
-	*out = (int64_t)v;
-	return 0;
+	if (rc == 0)
+		*out = (int64_t)v;
+	return rc;
 }
 
 int rfs_json_get_bool(const json_t *obj, const char *key, bool *out)
@@ -103,39 +96,16 @@ int rfs_json_get_bool(const json_t *obj, const char *key, bool *out)
 	return 0;
 }
 
-/* Value of one hex digit, or -1. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int rfs_json_get_hex64(const json_t *obj, const char *key, uint64_t *out)
 {
 	json_t *v = json_object_get(obj, key);
-	const char *s;
-	uint64_t x = 0;
-	size_t i;
-	int d;
 
 	if (!v)
 		return -ENOENT;
 	if (!json_is_string(v) || json_string_length(v) != RFS_JSON_HEX64_LEN)
 		return -EPROTO;
-	s = json_string_value(v);
-	for (i = 0; i < RFS_JSON_HEX64_LEN; i++) {
-		d = hex_digit(s[i]);
-		if (d < 0)
-			return -EPROTO;
-		x = (x << 4) | (uint64_t)d;
-	}
-	*out = x;
-	return 0;
+	return rfs_hex_decode_u64(json_string_value(v), RFS_JSON_HEX64_LEN,
+				  out);
 }
 
 int rfs_json_get_str(const json_t *obj, const char *key, char *buf,

@@ -72,6 +72,7 @@
 #define F_SERVER_ID	   "server_id"
 #define F_ERROR		   "error"
 #define F_MESSAGE	   "message"
+#define F_SESSION	   "session"
 
 /* Longest op wire name ("add_replicas", "removexattr") with room to spare. */
 #define OP_NAME_MAX 16
@@ -100,6 +101,8 @@ static const char *const op_names[RFS_OP_COUNT] = {
     [RFS_OP_LAYOUT] = "layout",
     [RFS_OP_REGISTER] = "register",
     [RFS_OP_ADD_REPLICAS] = "add_replicas",
+    [RFS_OP_RELEASE_ORPHAN] = "release_orphan",
+    [RFS_OP_DROP_ORPHANS] = "drop_orphans",
 };
 
 static const char *const state_names[] = {
@@ -196,6 +199,7 @@ static const struct rfs_json_field op_fields[] = {
     FLD(F_VERSION, RFS_JSON_U32, struct rfs_op, version),
     FLD(F_LENGTH, RFS_JSON_U64, struct rfs_op, length),
     FLD(F_NOW_NS, RFS_JSON_I64, struct rfs_op, now_ns),
+    FLD(F_SESSION, RFS_JSON_HEX64, struct rfs_op, session),
 };
 
 static const struct rfs_json_field attr_fields[] = {
@@ -323,12 +327,45 @@ static int decode_replicas(const json_t *obj, struct rfs_replica *reps,
 	return 0;
 }
 
+/* A readdir-plus entry's attributes: "attr" inside the entry. */
+static int dirent_encode_extra(json_t *item, const void *elem)
+{
+	const struct rfs_dirent *d = elem;
+	json_t *a;
+
+	if (!d->has_attr)
+		return 0;
+	a = json_object();
+	/* item owns a once added, also when encoding it fails below */
+	if (rfs_json_set_new(item, F_ATTR, a) < 0)
+		return -ENOMEM;
+	return rfs_json_encode_fields(a, attr_fields, N_FIELDS(attr_fields),
+				      &d->attr, false);
+}
+
+static int dirent_decode_extra(const json_t *item, void *elem)
+{
+	struct rfs_dirent *d = elem;
+	json_t *a;
+	int rc;
+
+	rc = rfs_json_get_object(item, F_ATTR, &a);
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	rc = rfs_json_decode_fields(a, attr_fields, N_FIELDS(attr_fields),
+				    &d->attr);
+	d->has_attr = rc == 0;
+	return rc;
+}
+
 static const struct rfs_json_list dirents_list = {
     .key = F_ENTRIES,
     .max = RFS_READDIR_MAX,
     .elem_size = sizeof(struct rfs_dirent),
     .fields = dirent_fields,
     .n_fields = N_FIELDS(dirent_fields),
+    .encode_extra = dirent_encode_extra,
+    .decode_extra = dirent_decode_extra,
 };
 
 static int chunk_encode_extra(json_t *item, const void *elem)
@@ -720,6 +757,30 @@ int rfs_proto_lease_encode(const struct rfs_lease *l, char **out,
 int rfs_proto_lease_decode(const char *buf, size_t len, struct rfs_lease *l)
 {
 	return decode_msg(buf, len, l, sizeof(*l), lease_decode_body, NULL);
+}
+
+struct attr_lease {
+	const struct rfs_attr *attr;
+	const struct rfs_lease *lease;
+};
+
+static int attr_lease_encode_body(json_t *obj, const void *st)
+{
+	const struct attr_lease *al = st;
+	int rc = attr_encode_body(obj, al->attr);
+
+	if (rc == 0 && al->lease->n_replicas > 0)
+		rc = lease_encode_body(obj, al->lease);
+	return rc;
+}
+
+int rfs_proto_attr_lease_encode(const struct rfs_attr *attr,
+				const struct rfs_lease *lease, char **out,
+				size_t *out_len)
+{
+	struct attr_lease al = {.attr = attr, .lease = lease};
+
+	return encode_msg(&al, attr_lease_encode_body, out, out_len);
 }
 
 /* --- layout ---------------------------------------------------------- */

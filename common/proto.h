@@ -72,6 +72,9 @@
 /* chunk server: PUT/GET/DELETE RFS_PATH_CHUNK "<chunk id hex16>" */
 #define RFS_PATH_CHUNK	"/v1/chunk/"
 #define RFS_PATH_CHUNKS "/v1/chunks" /* GET: inventory */
+/* POST: make every replica stored so far durable (after PUTs with
+ * RFS_HDR_SYNC: 0); 204 when done */
+#define RFS_PATH_SYNC "/v1/sync"
 /* both daemons */
 #define RFS_PATH_HEALTH	 "/health"
 #define RFS_PATH_METRICS "/metrics"
@@ -129,7 +132,7 @@ enum rfs_op_type {
 	RFS_OP_MKDIR,	    /* parent, name, mode, uid, gid */
 	RFS_OP_RMDIR,	    /* parent, name */
 	RFS_OP_CREATE,	    /* parent, name, mode, uid, gid, flags (EXCL) */
-	RFS_OP_UNLINK,	    /* parent, name */
+	RFS_OP_UNLINK,	    /* parent, name, session (optional) */
 	RFS_OP_RENAME,	    /* parent, name, newparent, newname, flags */
 	RFS_OP_LINK,	    /* ino, newparent, newname */
 	RFS_OP_SYMLINK,	    /* parent, name, data = target, uid, gid */
@@ -148,6 +151,9 @@ enum rfs_op_type {
 	/* cluster */
 	RFS_OP_REGISTER,     /* server */
 	RFS_OP_ADD_REPLICAS, /* internal: chunk_id, version, replicas[0] */
+	/* unlinked open files (docs/fuse.md, "Unlinked open files") */
+	RFS_OP_RELEASE_ORPHAN, /* ino, session: free an orphan (namespace) */
+	RFS_OP_DROP_ORPHANS,   /* internal: session: free all its orphans */
 	RFS_OP_COUNT
 };
 
@@ -161,11 +167,17 @@ enum rfs_op_type {
 #define RFS_SETATTR_ATIME_NOW (1u << 6)
 #define RFS_SETATTR_MTIME_NOW (1u << 7)
 /* flags */
+/* create: O_EXCL; RFS_CREATE_LEASE also leases chunk 0 of a new file
+ * (leader fields chunk_id, replicas) and the reply carries the lease
+ * beside the attr */
 #define RFS_CREATE_EXCL	     (1u << 0)
+#define RFS_CREATE_LEASE     (1u << 1)
 #define RFS_RENAME_NOREPLACE (1u << 0) /* same values as renameat2 */
 #define RFS_RENAME_EXCHANGE  (1u << 1)
 #define RFS_XATTR_CREATE     (1u << 0) /* same values as setxattr(2) */
 #define RFS_XATTR_REPLACE    (1u << 1)
+/* readdir: each entry also carries its attributes (but "." and "..") */
+#define RFS_READDIR_PLUS (1u << 0)
 
 enum rfs_server_state {
 	RFS_SERVER_UP = 0,
@@ -225,6 +237,10 @@ struct rfs_op {
 	    replicas[RFS_MAX_REPLICAS]; /* ids used; addr optional */
 	struct rfs_server server;	/* register */
 	int64_t now_ns; /* leader: wall clock of the operation */
+	/* unlink/rename: the lock session that keeps a file still open on
+	 * the caller as an orphan (0: free it at once); release_orphan and
+	 * drop_orphans: the orphans' session */
+	uint64_t session;
 };
 
 /* Wire name of an op type ("mkdir"), or NULL for an invalid type. */
@@ -248,6 +264,8 @@ struct rfs_dirent {
 	uint32_t mode;
 	uint64_t cookie; /* pass back to continue after this entry */
 	char name[RFS_NAME_MAX + 1];
+	bool has_attr;	      /* readdir with RFS_READDIR_PLUS: attr is set */
+	struct rfs_attr attr; /* wire: optional "attr" object of the entry */
 };
 
 struct rfs_readdir_reply {
@@ -306,6 +324,15 @@ struct rfs_lease {
 int rfs_proto_lease_encode(const struct rfs_lease *l, char **out,
 			   size_t *out_len);
 int rfs_proto_lease_decode(const char *buf, size_t len, struct rfs_lease *l);
+/*
+ * The reply of a create that leased chunk 0: {"attr": {...}} with the
+ * lease's members beside it (no lease members when lease->n_replicas is
+ * 0). rfs_proto_attr_decode and rfs_proto_lease_decode each read their
+ * part of it. Returns 0 or -ENOMEM/-EINVAL.
+ */
+int rfs_proto_attr_lease_encode(const struct rfs_attr *attr,
+				const struct rfs_lease *lease, char **out,
+				size_t *out_len);
 
 /* One committed chunk of a file. A chunk absent from a layout is a hole. */
 struct rfs_chunk {
@@ -393,7 +420,10 @@ bool rfs_proto_server_id_is_valid(const char *id);
 /*
  * Cluster-wide flock and POSIX record locks, kept in the metaserver
  * leader's memory per client session (docs/protocol.md, "Locks"):
- *   POST RFS_PATH_SESSION_OPEN  {}            -> rfs_session
+ *   POST RFS_PATH_SESSION_OPEN  {} | rfs_session -> rfs_session (a
+ *        body with an id asks for that id again, so that a client whose
+ *        session the metaserver lost keeps its orphans; granted when
+ *        free or already this client's, else a new id)
  *   POST RFS_PATH_SESSION_RENEW rfs_session   -> rfs_session
  *   POST RFS_PATH_SESSION_CLOSE rfs_session   -> {}
  *   POST RFS_PATH_LOCK          rfs_lock      -> {} | EBUSY (held by
@@ -450,5 +480,19 @@ struct rfs_lock {
 int rfs_proto_lock_encode(const struct rfs_lock *l, char **out,
 			  size_t *out_len);
 int rfs_proto_lock_decode(const char *buf, size_t len, struct rfs_lock *l);
+
+/*
+ * The reply to unlink and rename: {} or {"orphan": ino} when the op,
+ * sent with a session, dropped the last link of a regular file and the
+ * metaserver keeps it as an orphan of that session (release it with
+ * release_orphan once no longer open). Decoding "{}" gives ino 0.
+ */
+struct rfs_orphan_reply {
+	uint64_t orphan;
+};
+int rfs_proto_orphan_encode(const struct rfs_orphan_reply *o, char **out,
+			    size_t *out_len);
+int rfs_proto_orphan_decode(const char *buf, size_t len,
+			    struct rfs_orphan_reply *o);
 
 #endif

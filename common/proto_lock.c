@@ -23,6 +23,7 @@
 #define F_END	   "end"
 #define F_PID	   "pid"
 #define F_RECLAIM  "reclaim"
+#define F_ORPHAN   "orphan"
 
 #define N_FIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
@@ -55,6 +56,10 @@ static const struct rfs_json_field lock_fields[] = {
     RFS_JSON_F(F_END, RFS_JSON_HEX64, struct rfs_lock, end),
     RFS_JSON_F(F_PID, RFS_JSON_U32, struct rfs_lock, pid),
     RFS_JSON_F(F_RECLAIM, RFS_JSON_BOOL, struct rfs_lock, reclaim),
+};
+
+static const struct rfs_json_field orphan_fields[] = {
+    RFS_JSON_F(F_ORPHAN, RFS_JSON_HEX64, struct rfs_orphan_reply, orphan),
 };
 
 /* Encode the fields of st (all of them, zero or not) as one object. */
@@ -122,4 +127,28 @@ int rfs_proto_lock_decode(const char *buf, size_t len, struct rfs_lock *l)
 		rc = -EPROTO;
 	}
 	return rc;
+}
+
+int rfs_proto_orphan_encode(const struct rfs_orphan_reply *o, char **out,
+			    size_t *out_len)
+{
+	json_t *obj = json_object();
+	int rc;
+
+	if (!obj)
+		return -ENOMEM;
+	/* no orphan: "{}", as the reply of other mutations */
+	rc = rfs_json_encode_fields(obj, orphan_fields, N_FIELDS(orphan_fields),
+				    o, true);
+	if (rc == 0)
+		rc = rfs_json_dump(obj, out, out_len);
+	json_decref(obj);
+	return rc;
+}
+
+int rfs_proto_orphan_decode(const char *buf, size_t len,
+			    struct rfs_orphan_reply *o)
+{
+	return decode_flat(orphan_fields, N_FIELDS(orphan_fields), buf, len, o,
+			   sizeof(*o));
 }

@@ -37,7 +37,8 @@ struct fc_ctx {
 	uint64_t chunk_size;
 	double attr_timeout;
 	double entry_timeout;
-	struct fc_locks *locks; /* lock session (ops_lock.c), set at init */
+	struct fc_locks *locks;	    /* lock session (ops_lock.c), set at init */
+	struct fc_orphans *orphans; /* open counts (ops_orphan.c), at init */
 };
 
 /* The op table (ops.c with the data ops of ops_data.c). */
@@ -119,6 +120,38 @@ void fc_locks_on_flush(struct fc_ctx *fc, fuse_ino_t ino,
  * (when fi->flock_release). Failures are logged. */
 void fc_locks_on_release(struct fc_ctx *fc, fuse_ino_t ino,
 			 const struct fuse_file_info *fi);
+
+/* The lock session's id (0: none open yet, or no session). */
+uint64_t fc_locks_session_id(struct fc_ctx *fc);
+
+/* ops_orphan.c: unlinked open files (docs/fuse.md) */
+struct fc_orphans;
+/* The table of open handles per inode. 0 or -ENOMEM. */
+int fc_orphans_new(struct fc_orphans **out);
+/* NULL is a no-op. */
+void fc_orphans_free(struct fc_orphans *o);
+/* One more open handle of ino. 0 or -ENOMEM. */
+int fc_orphans_opened(struct fc_orphans *o, uint64_t ino);
+/* One handle of ino less; at the last one of an orphan, its session
+ * (the caller releases it), else 0. */
+uint64_t fc_orphans_closed(struct fc_orphans *o, uint64_t ino);
+/* Is any file open on this mount? */
+bool fc_orphans_any_open(struct fc_orphans *o);
+/* The metaserver kept ino as an orphan of session: true when it is not
+ * open here (the caller releases it now), else it is released at its
+ * last close. */
+bool fc_orphans_kept(struct fc_orphans *o, uint64_t ino, uint64_t session);
+/* The session to send with an unlink or rename: the lock session's id
+ * while a file is open on this mount, else 0 (nothing to keep). */
+uint64_t fc_orphan_session(struct fc_ctx *fc);
+/* After an unlink or rename that kept ino (0: none) for session. */
+void fc_orphan_after_unlink(struct fc_ctx *fc, uint64_t ino, uint64_t session);
+/* Free orphan ino on the metaserver; failures are logged. */
+void fc_orphan_release(struct fc_ctx *fc, uint64_t ino, uint64_t session);
+/* Open and release hooks: count ino's handles, and release an orphan at
+ * its last close. fc_orphan_on_open returns 0 or -ENOMEM. */
+int fc_orphan_on_open(struct fc_ctx *fc, uint64_t ino);
+void fc_orphan_on_close(struct fc_ctx *fc, uint64_t ino);
 
 /* ops_data.c */
 void fc_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -88,6 +88,7 @@ int fc_files_new(struct rfs_client *c, uint64_t chunk_size,
 	fs->buf_cap = n * chunk_size;
 	fs->ra_unit =
 	    chunk_size < FC_RA_UNIT_BYTES ? chunk_size : FC_RA_UNIT_BYTES;
+	fs->ra_window = FC_RA_AUTO;
 	*out = fs;
 	return 0;
 }
@@ -98,6 +99,7 @@ static void file_free(struct fc_files *fs, struct fc_file *f)
 	fc_file_drop_layout(fs, f);
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
+	rfs_sync_set_release(&f->unsynced);
 	free(f->buf);
 	free(f);
 }
@@ -122,6 +124,7 @@ void fc_files_free(struct fc_files *fs)
 	pthread_setspecific(fs->rbuf_key, NULL);
 	pthread_key_delete(fs->rbuf_key);
 	pthread_mutex_destroy(&fs->lock);
+	rfs_sync_set_release(&fs->orphans);
 	free(fs->mountpoint);
 	free(fs);
 }
@@ -193,8 +196,11 @@ static struct fc_file *lru_trim(struct fc_files *fs)
 		     atomic_load(&fs->layout_chunks) > FC_CACHE_CHUNKS)) {
 		struct fc_file *prev = f->lru_prev;
 
-		/* the prefetcher may still finish a unit of it */
-		if (atomic_load(&f->ra_inflight) == 0) {
+		/* the prefetcher may still finish a unit of it; a file
+		 * whose data is not synced leaves its servers to the
+		 * next fsync (kept when that fails for lack of memory) */
+		if (atomic_load(&f->ra_inflight) == 0 &&
+		    rfs_sync_set_merge(&fs->orphans, &f->unsynced) == 0) {
 			lru_remove(fs, f);
 			*files_slot(fs, f->ino) = f->next;
 			f->next = gone;
@@ -363,7 +369,13 @@ static void file_last_close(struct fc_files *fs, struct fc_file *f,
 	f->buf_len = f->buf_size = 0;
 	f->err = 0;
 	fc_file_drop_units(f, gone);
-	if (f->changed) {
+	/* a lease from the create that was not used lapses */
+	f->lease0.n_replicas = 0;
+	if (f->changed && f->after_valid) {
+		/* the last commit replied them: no getattr */
+		seen_set(f, &f->after);
+		f->changed = false;
+	} else if (f->changed) {
 		f->seen_valid = rfs_client_getattr(fs->c, f->ino, &a) == 0;
 		if (f->seen_valid)
 			seen_set(f, &a);
@@ -396,6 +408,7 @@ void fc_files_invalidate(struct fc_files *fs, uint64_t ino)
 	fc_file_drop_layout(fs, f);
 	fc_file_drop_units(f, &gone);
 	f->seen_valid = false;
+	f->after_valid = false;
 	f->changed = f->opens > 0; /* re-read at the last close */
 	pthread_mutex_unlock(&f->lock);
 	fc_units_free(fs, gone);
@@ -408,13 +421,22 @@ void fc_files_invalidate(struct fc_files *fs, uint64_t ino)
 static int file_commit(struct fc_files *fs, struct fc_file *f, size_t n)
 {
 	struct rfs_cio *io = fc_files_cio(fs);
+	struct rfs_attr after;
+	struct rfs_cio_wopts o = {.no_sync = true,
+				  .unsynced = &f->unsynced,
+				  .lease = &f->lease0,
+				  .attr = &after};
 	ssize_t w = -ENOMEM;
 
 	if (io)
-		w = rfs_cio_pwrite(io, f->ino, fs->chunk_size, f->buf_off,
-				   f->buf, n);
+		w = rfs_cio_pwrite_opts(io, f->ino, fs->chunk_size, f->buf_off,
+					f->buf, n, &o);
 	fc_file_drop_layout(fs, f);
 	f->changed = true;
+	/* only a complete write's reply describes the file as it is */
+	f->after_valid = w >= 0 && after.ino == f->ino;
+	if (f->after_valid)
+		f->after = after;
 	if (w < 0)
 		rfs_log_warn(NULL,
 			     "msg=\"cannot commit file data\" ino=%llu "
@@ -515,6 +537,77 @@ int fc_file_flush(struct fc_files *fs, struct fc_file *f)
 	return rc;
 }
 
+/* Take the servers of dropped files (to sync them with f's). */
+static void orphans_take(struct fc_files *fs, struct rfs_sync_set *out)
+{
+	pthread_mutex_lock(&fs->lock);
+	*out = fs->orphans;
+	memset(&fs->orphans, 0, sizeof(fs->orphans));
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* Give them back after a failed sync. */
+static void orphans_return(struct fc_files *fs, struct rfs_sync_set *set)
+{
+	pthread_mutex_lock(&fs->lock);
+	if (rfs_sync_set_merge(&fs->orphans, set) < 0)
+		rfs_log_warn(NULL, "msg=\"out of memory: chunk servers to sync "
+				   "forgotten\"");
+	pthread_mutex_unlock(&fs->lock);
+	rfs_sync_set_release(set);
+}
+
+int fc_file_fsync(struct fc_files *fs, struct fc_file *f)
+{
+	struct rfs_sync_set set = {0};
+	struct rfs_cio *io;
+	int rc;
+
+	orphans_take(fs, &set);
+	pthread_mutex_lock(&f->lock);
+	rc = fc_file_commit_all(fs, f);
+	if (f->err && rc == 0)
+		rc = f->err;
+	f->err = 0;
+	if (rc == 0)
+		rc = rfs_sync_set_merge(&set, &f->unsynced);
+	io = rc == 0 ? fc_files_cio(fs) : NULL;
+	if (rc == 0 && !io)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = rfs_cio_sync(io, &set);
+	if (rc == 0)
+		rfs_sync_set_release(&f->unsynced);
+	pthread_mutex_unlock(&f->lock);
+	if (rc < 0) {
+		rfs_log_warn(NULL, "msg=\"fsync failed\" ino=%llu err=%s",
+			     (unsigned long long)f->ino, strerror(-rc));
+		orphans_return(fs, &set);
+		return rc;
+	}
+	rfs_sync_set_release(&set);
+	return 0;
+}
+
+int fc_file_close_flush(struct fc_files *fs, struct fc_file *f)
+{
+	return fs->sync_close ? fc_file_fsync(fs, f) : fc_file_flush(fs, f);
+}
+
+void fc_files_set_sync_close(struct fc_files *fs, bool on)
+{
+	fs->sync_close = on;
+}
+
+void fc_file_set_lease(struct fc_file *f, const struct rfs_lease *l)
+{
+	pthread_mutex_lock(&f->lock);
+	/* only for a file nothing was written to yet */
+	if (!f->buf_len && !f->changed && l->n_replicas > 0)
+		f->lease0 = *l;
+	pthread_mutex_unlock(&f->lock);
+}
+
 uint64_t fc_file_dirty_end(struct fc_file *f)
 {
 	uint64_t end;
@@ -532,6 +625,12 @@ int fc_files_set_size(struct fc_files *fs, uint64_t ino,
 	int rc;
 
 	rc = f ? fc_file_flush(fs, f) : 0;
+	if (f) {
+		/* a lease taken at create no longer fits the chunk */
+		pthread_mutex_lock(&f->lock);
+		f->lease0.n_replicas = 0;
+		pthread_mutex_unlock(&f->lock);
+	}
 	if (rc == 0)
 		rc = rfs_client_setattr(fs->c, ino, sa, out);
 	fc_files_invalidate(fs, ino);

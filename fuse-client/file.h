@@ -11,7 +11,12 @@
  *    threshold (several chunks), everything up to its last chunk boundary
  *    is committed, the chunks in parallel. flush/fsync/release and every
  *    read commit what is left, so close() and fsync() return only after
- *    the data is committed on the metaserver (close-to-open).
+ *    the data is committed on the metaserver (close-to-open). Whole
+ *    chunks go to the chunk servers without fsync; the file keeps the
+ *    servers that took them, and fsync (or close with sync_close, or an
+ *    O_SYNC write) makes them sync (docs/fuse.md, "Durability").
+ *  - a lease on chunk 0 that the create took, used by the first commit
+ *    of that chunk instead of a lease request.
  *  - the attributes (size, mtime, ctime) seen at its last close: an open
  *    that finds them unchanged on the metaserver keeps the kernel's page
  *    cache of the file (keep_cache) and the cached layout; any change
@@ -64,9 +69,11 @@
  * windows (about 1.6 KB each). */
 #define FC_CACHE_FILES	1024
 #define FC_CACHE_CHUNKS 16384
-/* Read-ahead: how far ahead of a sequential reader, in units of (at most,
- * smaller chunks make smaller units) 1 MiB, and the most bytes all files
- * of a mount hold in units. */
+/* Read-ahead of the prefetch threads: how far ahead of a sequential
+ * reader when the kernel's own read-ahead could not be raised (see
+ * fc_files_set_readahead), in units of (at most, smaller chunks make
+ * smaller units) 1 MiB, and the most bytes all files of a mount hold in
+ * units (also the largest window -o readahead takes). */
 #define FC_RA_WINDOW_BYTES (8u << 20)
 #define FC_RA_UNIT_BYTES   (1u << 20)
 #define FC_RA_BUDGET_BYTES (64u << 20)
@@ -93,6 +100,19 @@ int fc_files_new(struct rfs_client *c, uint64_t chunk_size,
  * and the calling thread's chunk engine; other threads free theirs when
  * they exit. */
 void fc_files_free(struct fc_files *fs);
+
+/* fc_files_set_readahead: the default. */
+#define FC_RA_AUTO UINT64_MAX
+/*
+ * How far the prefetch threads read ahead of a sequential reader, past
+ * the kernel's own read-ahead: 0 turns them off (no threads), at most
+ * FC_RA_BUDGET_BYTES. FC_RA_AUTO (the default): off once the kernel's
+ * read-ahead of the mount was raised to FC_RA_KERNEL_BYTES (root; the
+ * kernel's several requests in flight read as fast alone, and faster
+ * than with threads on top on a busy machine), else FC_RA_WINDOW_BYTES.
+ * Call before any file is open. Returns 0 or -EINVAL (too large).
+ */
+int fc_files_set_readahead(struct fc_files *fs, uint64_t bytes);
 
 /* Where the file system is mounted (copied): the kernel's read-ahead of
  * the mount is raised to FC_RA_KERNEL_BYTES at the first open, when this
@@ -142,6 +162,23 @@ ssize_t fc_file_read(struct fc_files *fs, struct fc_file *f, void *buf,
 /* Commit everything buffered; returns 0 or the first error since the
  * last flush (then cleared). */
 int fc_file_flush(struct fc_files *fs, struct fc_file *f);
+/*
+ * fsync(): commit everything buffered, then make durable every chunk
+ * written through this mount since its last sync, on the chunk servers
+ * that stored it without fsync (in parallel), with those of files
+ * dropped from the cache since the last fsync. Returns 0 or the first
+ * error (a sticky commit error, a chunk server that could not sync).
+ */
+int fc_file_fsync(struct fc_files *fs, struct fc_file *f);
+/* close(): fc_file_fsync with -o sync_close, else fc_file_flush. */
+int fc_file_close_flush(struct fc_files *fs, struct fc_file *f);
+/* Whether close() syncs (-o sync_close); call before any file is open. */
+void fc_files_set_sync_close(struct fc_files *fs, bool on);
+/* A lease on chunk 0 that the create of this file took (copied): the
+ * first commit of chunk 0 uses it instead of asking for one. Ignored
+ * once the file was written to; dropped at the last close and by a
+ * truncate. */
+void fc_file_set_lease(struct fc_file *f, const struct rfs_lease *l);
 /* One past the last buffered byte, 0 when nothing is buffered (a getattr
  * reports at least this size). */
 uint64_t fc_file_dirty_end(struct fc_file *f);

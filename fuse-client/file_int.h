@@ -82,6 +82,15 @@ struct fc_file {
 	size_t buf_size;
 	uint64_t buf_off;
 	int err; /* sticky commit error (negative errno) or 0 */
+	/* chunk servers holding data of this file not yet synced (PUTs
+	 * without fsync), and a lease on chunk 0 from the create that is
+	 * not used yet (n_replicas 0: none) */
+	struct rfs_sync_set unsynced;
+	struct rfs_lease lease0;
+	/* attributes the last commit replied (after_valid), what the last
+	 * close remembers instead of asking again */
+	bool after_valid;
+	struct rfs_attr after;
 	/* attributes seen at the last open, or re-read at the last close
 	 * after this mount changed the file (changed) */
 	bool seen_valid;
@@ -109,8 +118,11 @@ struct fc_rbuf {
 struct fc_files {
 	struct rfs_client *c;
 	uint64_t chunk_size;
-	uint64_t buf_cap;		/* commit threshold of a write buffer */
-	uint64_t ra_unit;		/* bytes per read-ahead unit */
+	uint64_t buf_cap;   /* commit threshold of a write buffer */
+	uint64_t ra_unit;   /* bytes per read-ahead unit */
+	uint64_t ra_window; /* bytes the prefetch threads read ahead of
+			     * a sequential reader, 0: they do not,
+			     * FC_RA_AUTO: see fc_files_set_readahead */
 	atomic_uint_fast64_t kernel_ra; /* the kernel's read-ahead we set,
 					 * 0 while not known */
 	unsigned int parallel;
@@ -129,6 +141,10 @@ struct fc_files {
 	bool pf_tried; /* fs->lock */
 	char *mountpoint;
 	atomic_bool bdi_tuned;
+	bool sync_close; /* close() syncs like fsync() */
+	/* unsynced servers of files dropped from the cache (fs->lock):
+	 * every fsync syncs them too */
+	struct rfs_sync_set orphans;
 };
 
 /* file.c */

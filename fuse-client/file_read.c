@@ -1,12 +1,13 @@
 /*
  * file_read: the read side of the FUSE client's files: layout windows,
  * reads, and read-ahead. A read near the end of the previous one counts as
- * sequential; from the second in a row the prefetch thread fetches the
- * next FC_RA_WINDOW_BYTES in units (aligned pieces of at most one chunk),
- * many at once from the chunk servers, and reads they cover are copied
- * from them instead of waiting for a round trip. Units are dropped by any
- * write or truncate, by a jump elsewhere, by the last close, and once the
- * reader is past them.
+ * sequential; from the second in a row the prefetch threads fetch the
+ * next ra_window() bytes (-o readahead; by default none once the kernel's
+ * own read-ahead is raised) in units (aligned pieces of at most one
+ * chunk), many at once from the chunk servers, and reads they cover are
+ * answered straight from them instead of waiting for a round trip. Units
+ * are dropped by any write or truncate, by a jump elsewhere, by the last
+ * close, and once the reader is past them.
  */
 #include <config.h>
 
@@ -14,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -261,16 +263,27 @@ static bool unit_start(struct fc_files *fs, struct fc_file *f, uint64_t off,
 }
 
 /* --- read-ahead policy (f->lock held) -------------------------------- */
+/* Bytes the prefetch threads read ahead now (-o readahead, or auto). */
+static uint64_t ra_window(struct fc_files *fs)
+{
+	if (fs->ra_window != FC_RA_AUTO)
+		return fs->ra_window;
+	return atomic_load(&fs->kernel_ra) >= FC_RA_KERNEL_BYTES
+		   ? 0
+		   : FC_RA_WINDOW_BYTES;
+}
+
 /* Note a read of [off, off + len): after a jump drop all units, else
  * those far behind it (a unit normally goes once all its bytes were
  * served); after two sequential reads start units up to
- * FC_RA_WINDOW_BYTES past it (within the file). "Near" the previous reads
+ * ra_window() bytes past it (within the file). "Near" the previous reads
  * and "far behind" are generous: the kernel's own read-ahead sends
  * several requests at once, which worker threads serve in any order. */
 static void ra_track(struct fc_files *fs, struct fc_file *f, uint64_t off,
 		     size_t len, struct fc_unit **gone)
 {
 	uint64_t unit = fs->ra_unit;
+	uint64_t window = ra_window(fs);
 	uint64_t end = off + len;
 	bool near = off <= f->ra_next + 2 * FC_RA_WINDOW_BYTES &&
 		    off + 2 * FC_RA_WINDOW_BYTES >= f->ra_next;
@@ -286,11 +299,11 @@ static void ra_track(struct fc_files *fs, struct fc_file *f, uint64_t off,
 		if (u->off + u->len + 2 * FC_RA_WINDOW_BYTES <= off)
 			unit_drop(f, u, gone);
 	}
-	if (f->ra_seq < 2 || !f->lay)
+	if (f->ra_seq < 2 || !f->lay || window == 0)
 		return;
 	/* past what the kernel's own read-ahead asks for already */
 	pos = end + atomic_load(&fs->kernel_ra);
-	stop = min_u64(pos + FC_RA_WINDOW_BYTES, f->lay->l.size);
+	stop = min_u64(pos + window, f->lay->l.size);
 	stop = min_u64(stop, f->lay->end * fs->chunk_size);
 	for (pos -= pos % unit; pos < stop; pos += unit) {
 		if (!unit_at(f, pos) &&
@@ -419,7 +432,7 @@ static int read_prepare(struct fc_files *fs, struct fc_file *f, size_t len,
 	if (rc == 0)
 		rc = file_window(fs, f, off,
 				 off + len + atomic_load(&fs->kernel_ra) +
-				     FC_RA_WINDOW_BYTES);
+				     ra_window(fs));
 	if (rc < 0)
 		return rc;
 	ra_track(fs, f, off, len, gone);
@@ -612,11 +625,25 @@ static void pf_free(struct fc_prefetch *pf)
 	free(pf);
 }
 
+int fc_files_set_readahead(struct fc_files *fs, uint64_t bytes)
+{
+	if (bytes > FC_RA_BUDGET_BYTES && bytes != FC_RA_AUTO)
+		return -EINVAL;
+	fs->ra_window = bytes;
+	return 0;
+}
+
 int fc_prefetch_start(struct fc_files *fs)
 {
-	struct fc_prefetch *pf = calloc(1, sizeof(*pf));
+	struct fc_prefetch *pf;
 	int rc = 0;
 
+	if (fs->ra_window == 0) {
+		rfs_log_info(NULL, "msg=\"read-ahead threads off\" "
+				   "readahead=0");
+		return 0;
+	}
+	pf = calloc(1, sizeof(*pf));
 	if (!pf)
 		return -ENOMEM;
 	pf->fs = fs;
@@ -637,6 +664,14 @@ int fc_prefetch_start(struct fc_files *fs)
 		return rc;
 	}
 	atomic_store(&fs->pf, pf);
+	if (fs->ra_window == FC_RA_AUTO)
+		rfs_log_info(NULL, "msg=\"read-ahead threads started\" "
+				   "readahead=auto");
+	else
+		rfs_log_info(NULL,
+			     "msg=\"read-ahead threads started\" "
+			     "readahead=%" PRIu64,
+			     fs->ra_window);
 	return 0;
 }
 
@@ -721,8 +756,10 @@ void fc_files_tune_bdi(struct fc_files *fs)
 			      path, strerror(errno));
 	else {
 		atomic_store(&fs->kernel_ra, FC_RA_KERNEL_BYTES);
-		rfs_log_info(NULL, "msg=\"kernel read-ahead raised\" kib=%s",
-			     text);
+		rfs_log_info(NULL,
+			     "msg=\"kernel read-ahead raised\" kib=%s "
+			     "threads=%s",
+			     text, ra_window(fs) ? "on" : "off");
 	}
 	if (fd >= 0)
 		close(fd);

@@ -44,7 +44,10 @@ struct fc_opts {
 	unsigned int parallel;
 	char *log_level;
 	char *log_file;
-	int allow_root; /* -o allow_root seen (excludes allow_other) */
+	int allow_root;	 /* -o allow_root seen (excludes allow_other) */
+	int sync_close;	 /* -o sync_close: close() makes data durable */
+	char *readahead; /* -o readahead=BYTES|auto, NULL: auto */
+	uint64_t ra_bytes;
 };
 
 /* Keys of the options opt_proc looks at and passes on to libfuse. */
@@ -63,6 +66,8 @@ static const struct fuse_opt fc_opt_spec[] = {
     FC_OPT("parallel=%u", parallel),
     FC_OPT("log_level=%s", log_level),
     FC_OPT("log_file=%s", log_file),
+    FC_OPT("readahead=%s", readahead),
+    {"sync_close", offsetof(struct fc_opts, sync_close), 1},
     FUSE_OPT_KEY("allow_root", FC_KEY_ALLOW_ROOT),
     FUSE_OPT_END,
 };
@@ -84,11 +89,24 @@ static void usage(const char *prog)
 	    "    -o log_level=LEVEL     error, warn, info or debug (warn)\n"
 	    "    -o log_file=PATH       append log lines to PATH once mounted\n"
 	    "                           (without it a daemon logs nowhere;\n"
-	    "                           with -f they go to stderr)\n\n"
+	    "                           with -f they go to stderr)\n"
+	    "    -o readahead=BYTES     read ahead BYTES (K, M suffixes, at "
+	    "most %uM)\n"
+	    "                           past the kernel's own read-ahead "
+	    "with\n"
+	    "                           threads of the mount; 0: off; auto "
+	    "(the\n"
+	    "                           default): off when the kernel's is "
+	    "raised\n"
+	    "                           to %uM (root), else %uM\n"
+	    "    -o sync_close          close() makes the data durable on\n"
+	    "                           the chunk servers, as fsync() does\n"
+	    "                           (default: only fsync() does)\n\n"
 	    "Run as root, ringfs-mount adds allow_other (every user may enter\n"
 	    "the mount; default_permissions checks their rights) unless\n"
 	    "allow_root is given.\n\n",
-	    prog, RFS_CLIENT_PARALLEL_DEFAULT);
+	    prog, RFS_CLIENT_PARALLEL_DEFAULT, FC_RA_BUDGET_BYTES >> 20,
+	    FC_RA_KERNEL_BYTES >> 20, FC_RA_WINDOW_BYTES >> 20);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
 }
@@ -106,6 +124,32 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 1;
 	o->meta = strdup(arg);
 	return o->meta ? 0 : -1;
+}
+
+/* BYTES with an optional K, M or G suffix (powers of 1024). Returns 0 or
+ * -EINVAL. */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-')
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end != '\0' || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
 }
 
 /* -o fsname=META with the commas of an address list escaped. */
@@ -149,6 +193,16 @@ static int parse_args(struct fuse_args *args, struct fc_opts *o,
 			"usage: %s [options] META_ADDR MOUNTPOINT "
 			"(see --help)\n",
 			args->argv[0]);
+		return 2;
+	}
+	o->ra_bytes = FC_RA_AUTO;
+	if (o->readahead && strcmp(o->readahead, "auto") != 0 &&
+	    (parse_bytes(o->readahead, &o->ra_bytes) < 0 ||
+	     o->ra_bytes > FC_RA_BUDGET_BYTES)) {
+		fprintf(stderr,
+			"ringfs-mount: bad readahead '%s' (auto, or BYTES "
+			"with a K or M suffix, 0 to %uM)\n",
+			o->readahead, FC_RA_BUDGET_BYTES >> 20);
 		return 2;
 	}
 	if (o->attr_timeout < 0 || o->entry_timeout < 0 || o->meta_retry < 0 ||
@@ -232,6 +286,11 @@ static int setup_client(const struct fc_opts *o, struct fc_ctx *fc)
 	rc = fc_files_new(fc->c, fc->chunk_size, o->parallel, &fc->files);
 	if (rc < 0)
 		fprintf(stderr, "ringfs-mount: %s\n", strerror(-rc));
+	else
+		fc_files_set_sync_close(fc->files, o->sync_close != 0);
+	/* in range: parse_args checked it */
+	if (rc == 0)
+		rc = fc_files_set_readahead(fc->files, o->ra_bytes);
 	return rc;
 }
 
@@ -308,6 +367,7 @@ out_free_args:
 	free(o.meta);
 	free(o.log_level);
 	free(o.log_file);
+	free(o.readahead);
 	fuse_opt_free_args(&args);
 	return rc;
 }

@@ -104,6 +104,8 @@ static void reply_attr(fuse_req_t req, int rc, struct rfs_attr *a)
 
 static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 {
+	struct fc_ctx *fc;
+
 	conn->max_write = FC_MAX_IO_BYTES;
 	conn->max_readahead = FC_RA_KERNEL_BYTES; /* the kernel may lower it */
 	/* the kernel truncates through setattr before open(O_TRUNC) */
@@ -117,7 +119,21 @@ static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 	/* cluster-wide locks: the kernel sends them here (ops_lock.c) */
 	conn->want |=
 	    conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
-	fc_locks_start(userdata);
+	fc = userdata;
+	/* without the table, unlinked open files are freed at once */
+	if (fc_orphans_new(&fc->orphans) < 0)
+		fc->orphans = NULL;
+	fc_locks_start(fc);
+}
+
+/* Ends the lock session (its orphans go with it), then the table. */
+static void fc_op_destroy_all(void *userdata)
+{
+	struct fc_ctx *fc = userdata;
+
+	fc_op_destroy(userdata);
+	fc_orphans_free(fc->orphans);
+	fc->orphans = NULL;
 }
 
 static void fc_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -255,10 +271,19 @@ static void fc_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	reply_entry(req, rc, &a);
 }
 
+/* An open file losing its last link stays usable until its last close
+ * (ops_orphan.c): the session is sent while any file is open here. */
 static void fc_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req,
-		       -rfs_client_unlink(fc_ctx_of(req)->c, parent, name));
+	struct fc_ctx *fc = fc_ctx_of(req);
+	uint64_t session = fc_orphan_session(fc);
+	uint64_t orphan = 0;
+	int rc;
+
+	rc = rfs_client_unlink_session(fc->c, parent, name, session, &orphan);
+	if (rc == 0)
+		fc_orphan_after_unlink(fc, orphan, session);
+	fuse_reply_err(req, -rc);
 }
 
 static void fc_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -282,6 +307,9 @@ static void fc_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 			 fuse_ino_t newparent, const char *newname,
 			 unsigned int flags)
 {
+	struct fc_ctx *fc = fc_ctx_of(req);
+	uint64_t session = fc_orphan_session(fc);
+	uint64_t orphan = 0;
 	uint32_t rf = 0;
 	int rc = 0;
 
@@ -293,8 +321,10 @@ static void fc_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		rc = -EINVAL;
 	if (rc == 0)
-		rc = rfs_client_rename(fc_ctx_of(req)->c, parent, name,
-				       newparent, newname, rf);
+		rc = rfs_client_rename_session(fc->c, parent, name, newparent,
+					       newname, rf, session, &orphan);
+	if (rc == 0)
+		fc_orphan_after_unlink(fc, orphan, session);
 	fuse_reply_err(req, -rc);
 }
 
@@ -463,5 +493,5 @@ const struct fuse_lowlevel_ops fc_ops = {
     .getlk = fc_op_getlk,
     .setlk = fc_op_setlk,
     .flock = fc_op_flock,
-    .destroy = fc_op_destroy,
+    .destroy = fc_op_destroy_all,
 };

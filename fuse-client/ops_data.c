@@ -27,6 +27,11 @@ static int do_open(struct fc_ctx *fc, fuse_ino_t ino,
 	rc = fc_file_open(fc->files, ino, attr, &f, &keep);
 	if (rc < 0)
 		return rc;
+	rc = fc_orphan_on_open(fc, ino); /* unlinked open files */
+	if (rc < 0) {
+		fc_file_close(fc->files, f);
+		return rc;
+	}
 	fi->fh = (uint64_t)(uintptr_t)f;
 	fi->keep_cache = keep;
 	return 0;
@@ -39,21 +44,28 @@ void fc_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	const struct fuse_ctx *cx = fuse_req_ctx(req);
 	uint32_t flags = (fi->flags & O_EXCL) ? RFS_CREATE_EXCL : 0;
 	struct fuse_entry_param e;
+	struct rfs_lease lease;
 	struct rfs_attr a;
 	int rc = -EPERM;
 
+	/* the create also leases chunk 0 for the first write */
 	if (S_ISREG(mode))
-		rc = rfs_client_create(fc->c, parent, name, mode & 07777,
-				       cx->uid, cx->gid, flags, &a);
+		rc = rfs_client_create_lease(fc->c, parent, name, mode & 07777,
+					     cx->uid, cx->gid, flags, &a,
+					     &lease);
 	if (rc == 0)
 		rc = do_open(fc, a.ino, &a, fi);
+	if (rc == 0 && lease.n_replicas > 0)
+		fc_file_set_lease(file_of(fi), &lease);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
 	fc_entry_from_attr(fc, &a, &e);
-	if (fuse_reply_create(req, &e, fi) != 0)
+	if (fuse_reply_create(req, &e, fi) != 0) {
 		fc_file_close(fc->files, file_of(fi)); /* open was aborted */
+		fc_orphan_on_close(fc, a.ino);
+	}
 }
 
 void fc_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -74,8 +86,10 @@ void fc_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			      (unsigned long long)ino);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
-	else if (fuse_reply_open(req, fi) != 0)
+	else if (fuse_reply_open(req, fi) != 0) {
 		fc_file_close(fc->files, file_of(fi));
+		fc_orphan_on_close(fc, ino);
+	}
 }
 
 struct read_reply {
@@ -108,10 +122,17 @@ void fc_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void fc_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		 off_t off, struct fuse_file_info *fi)
 {
+	struct fc_files *fs = fc_ctx_of(req)->files;
 	ssize_t n;
 
-	n = fc_file_write(fc_ctx_of(req)->files, file_of(fi), buf, size,
-			  (uint64_t)off);
+	n = fc_file_write(fs, file_of(fi), buf, size, (uint64_t)off);
+	/* O_SYNC/O_DSYNC: durable before write() returns */
+	if (n >= 0 && (fi->flags & (O_SYNC | O_DSYNC))) {
+		int rc = fc_file_fsync(fs, file_of(fi));
+
+		if (rc < 0)
+			n = rc;
+	}
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
@@ -119,11 +140,12 @@ void fc_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 }
 
 /* close(): everything written through this mount is committed before it
- * returns, and a failed commit is its error. */
+ * returns (and durable with -o sync_close), and a failed commit is its
+ * error. */
 void fc_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fc_ctx *fc = fc_ctx_of(req);
-	int rc = fc_file_flush(fc->files, file_of(fi));
+	int rc = fc_file_close_flush(fc->files, file_of(fi));
 
 	/* after the commit: the next lock holder sees the data */
 	fc_locks_on_flush(fc, ino, fi);
@@ -139,11 +161,13 @@ void fc_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	rc = fc_file_flush(fc->files, file_of(fi));
 	fc_locks_on_release(fc, ino, fi);
 	fc_file_close(fc->files, file_of(fi));
+	fc_orphan_on_close(fc, ino); /* frees an unlinked file at last */
 	fuse_reply_err(req, -rc);
 }
 
+/* fsync()/fdatasync(): committed, and durable on the chunk servers. */
 void fc_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -fc_file_flush(fc_ctx_of(req)->files, file_of(fi)));
+	fuse_reply_err(req, -fc_file_fsync(fc_ctx_of(req)->files, file_of(fi)));
 }

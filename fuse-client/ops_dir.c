@@ -1,11 +1,13 @@
 /*
  * Directory listing ops: readdir, readdirplus (entries with their
  * attributes, so `ls -l`, find and tar need no lookup per entry) and
- * fsyncdir.
+ * fsyncdir. A readdirplus page is one metaserver round trip: the entries
+ * come with their attributes.
  *
  * Both listings page through the metaserver's readdir cookies: the FUSE
- * offset of an entry is its cookie, so a listing resumed after any change
- * to the directory sees every entry that existed throughout exactly once.
+ * offset of an entry is its cookie (the last entry's with FC_DIR_OFF_EOF),
+ * so a listing resumed after any change to the directory sees every entry
+ * that existed throughout exactly once.
  */
 #include <config.h>
 
@@ -19,6 +21,13 @@
  * asks the metaserver for about as many entries as can fit. */
 #define FC_DIRENT_MIN_BYTES	32
 #define FC_DIRENTPLUS_MIN_BYTES 160
+/*
+ * Marks the FUSE offset of a directory's last entry (its cookie with this
+ * bit): the kernel's next call at that offset, which only asks whether
+ * anything follows, is answered "nothing" without a metaserver round
+ * trip. Cookies count up from 1 per directory and never get near it.
+ */
+#define FC_DIR_OFF_EOF (1ull << 62)
 
 struct fc_dirbuf {
 	fuse_req_t req;
@@ -35,9 +44,10 @@ static bool is_dot_or_dotdot(const char *name)
 }
 
 /*
- * One readdirplus entry: the attributes from a getattr. "." and ".." go
- * without them (ino 0: the kernel takes no lookup reference), as does an
- * entry removed since the listing was read.
+ * One readdirplus entry: the attributes the listing carried (a getattr
+ * only when it did not: an older metaserver). "." and ".." go without
+ * them (ino 0: the kernel takes no lookup reference), as does an entry
+ * removed since the listing was read.
  */
 static void plus_entry(fuse_req_t req, const struct rfs_dirent *d,
 		       struct fuse_entry_param *e)
@@ -48,32 +58,42 @@ static void plus_entry(fuse_req_t req, const struct rfs_dirent *d,
 	memset(e, 0, sizeof(*e));
 	e->attr.st_ino = d->ino;
 	e->attr.st_mode = d->mode;
-	if (is_dot_or_dotdot(d->name) ||
-	    rfs_client_getattr(fc->c, d->ino, &a) < 0)
+	if (is_dot_or_dotdot(d->name))
+		return;
+	if (d->has_attr && d->attr.ino == d->ino)
+		a = d->attr;
+	else if (rfs_client_getattr(fc->c, d->ino, &a) < 0)
 		return;
 	fc_attr_add_dirty(fc, &a);
 	fc_entry_from_attr(fc, &a, e);
 }
 
-/* Append one entry; false (nothing added) when it does not fit. */
-static bool dirbuf_add(struct fc_dirbuf *b, const struct rfs_dirent *d)
+/*
+ * Append one entry (last: the directory's last one); false (nothing
+ * added) when it does not fit.
+ */
+static bool dirbuf_add(struct fc_dirbuf *b, const struct rfs_dirent *d,
+		       bool last)
 {
+	uint64_t off = d->cookie;
 	struct fuse_entry_param e;
 	struct stat st;
 	size_t n;
 
+	if (last)
+		off |= FC_DIR_OFF_EOF;
 	if (b->plus) {
 		plus_entry(b->req, d, &e);
 		n = fuse_add_direntry_plus(b->req, b->buf + b->used,
 					   b->size - b->used, d->name, &e,
-					   (off_t)d->cookie);
+					   (off_t)off);
 	} else {
 		memset(&st, 0, sizeof(st));
 		st.st_ino = d->ino;
 		st.st_mode = d->mode;
 		n = fuse_add_direntry(b->req, b->buf + b->used,
 				      b->size - b->used, d->name, &st,
-				      (off_t)d->cookie);
+				      (off_t)off);
 	}
 	if (n > b->size - b->used)
 		return false;
@@ -93,15 +113,18 @@ static int do_readdir(fuse_ino_t ino, uint64_t off, struct fc_dirbuf *b)
 	size_t n;
 	int rc;
 
+	if (off & FC_DIR_OFF_EOF)
+		return 0; /* after the last entry: nothing follows */
 	do {
 		n = (b->size - b->used) / per + 1;
-		rc = rfs_client_readdir(fc_ctx_of(b->req)->c, ino, off,
-					n > RFS_READDIR_MAX ? 0 : (uint32_t)n,
-					&r);
+		rc = (b->plus ? rfs_client_readdirplus : rfs_client_readdir)(
+		    fc_ctx_of(b->req)->c, ino, off,
+		    n > RFS_READDIR_MAX ? 0 : (uint32_t)n, &r);
 		if (rc < 0)
 			return b->used ? 0 : rc;
 		for (i = 0; i < r.n && !full; i++) {
-			full = !dirbuf_add(b, &r.entries[i]);
+			full = !dirbuf_add(b, &r.entries[i],
+					   r.eof && i + 1 == r.n);
 			if (!full)
 				off = r.entries[i].cookie;
 		}

@@ -344,6 +344,11 @@ out_free:
 		      strerror(-rc));
 }
 
+uint64_t fc_locks_session_id(struct fc_ctx *fc)
+{
+	return fc->locks ? rfs_lock_session_id(fc->locks->s) : 0;
+}
+
 void fc_op_destroy(void *userdata)
 {
 	struct fc_ctx *fc = userdata;

@@ -249,6 +249,7 @@ static int api_validate(const struct api_op *ao, const struct rfs_op *op,
 
 /* --- reads ------------------------------------------------------------- */
 
+/* Reply attr, or the error rc (what names the request; read only then). */
 static int api_reply_attr(struct ms_api *api, struct rfs_httpd_req *req, int rc,
 			  const struct rfs_attr *attr, const char *what)
 {
@@ -270,9 +271,10 @@ static int api_read_lookup(struct ms_api *api, struct rfs_httpd_req *req,
 	int rc;
 
 	rc = ms_fsm_lookup(api->state->fsm, op->parent, op->name, &attr);
-	snprintf(what, sizeof(what), "lookup '%s' in directory %llu", op->name,
-		 (unsigned long long)op->parent);
-	return api_reply_attr(api, req, rc, &attr, what);
+	if (rc < 0) /* the message only for an error: lookups are hot */
+		snprintf(what, sizeof(what), "lookup '%s' in directory %llu",
+			 op->name, (unsigned long long)op->parent);
+	return api_reply_attr(api, req, rc, &attr, rc < 0 ? what : NULL);
 }
 
 static int api_read_getattr(struct ms_api *api, struct rfs_httpd_req *req,
@@ -283,9 +285,10 @@ static int api_read_getattr(struct ms_api *api, struct rfs_httpd_req *req,
 	int rc;
 
 	rc = ms_fsm_getattr(api->state->fsm, op->ino, &attr);
-	snprintf(what, sizeof(what), "getattr of inode %llu",
-		 (unsigned long long)op->ino);
-	return api_reply_attr(api, req, rc, &attr, what);
+	if (rc < 0)
+		snprintf(what, sizeof(what), "getattr of inode %llu",
+			 (unsigned long long)op->ino);
+	return api_reply_attr(api, req, rc, &attr, rc < 0 ? what : NULL);
 }
 
 static int api_read_resolve(struct ms_api *api, struct rfs_httpd_req *req,
@@ -300,6 +303,21 @@ static int api_read_resolve(struct ms_api *api, struct rfs_httpd_req *req,
 	path[op->data_len] = '\0';
 	rc = ms_fsm_resolve(api->state->fsm, path, &attr);
 	return api_reply_attr(api, req, rc, &attr, "resolve");
+}
+
+/* RFS_READDIR_PLUS: every entry but "." and ".." gets its attributes. */
+static void api_readdir_attrs(const struct ms_fsm *fsm,
+			      struct rfs_readdir_reply *r)
+{
+	struct rfs_dirent *d;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		d = &r->entries[i];
+		if (strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0)
+			continue;
+		d->has_attr = ms_fsm_getattr(fsm, d->ino, &d->attr) == 0;
+	}
 }
 
 static int api_read_readdir(struct ms_api *api, struct rfs_httpd_req *req,
@@ -318,6 +336,8 @@ static int api_read_readdir(struct ms_api *api, struct rfs_httpd_req *req,
 		return ms_api_reply_error(
 		    api, req, rc, "readdir of inode %llu: %s",
 		    (unsigned long long)op->ino, strerror(-rc));
+	if (op->flags & RFS_READDIR_PLUS)
+		api_readdir_attrs(api->state->fsm, &r);
 	rc = rfs_proto_readdir_encode(&r, &buf, &len);
 	rfs_proto_readdir_release(&r);
 	return ms_api_reply_json(api, req, rc, buf, len);
@@ -463,6 +483,42 @@ static int api_prepare_lease(struct ms_api *api, struct rfs_httpd_req *req,
 	return 0;
 }
 
+/*
+ * A create with RFS_CREATE_LEASE: pick chunk 0's id and replicas as a
+ * lease of a new chunk would. When none can be chosen (no chunk server
+ * up) the flag is dropped: the file is made without a lease.
+ */
+static int api_prepare_create(struct ms_api *api, struct rfs_httpd_req *req,
+			      struct rfs_op *op)
+{
+	const struct ms_fsm *fsm = api->state->fsm;
+	struct rfs_attr parent;
+	uint32_t goal;
+	int rc;
+
+	(void)req;
+	op->index = 0;
+	op->chunk_id = 0;
+	op->n_replicas = 0;
+	if (!(op->flags & RFS_CREATE_LEASE))
+		return 0;
+	/* the new file's goal is its directory's */
+	rc = ms_fsm_getattr(fsm, op->parent, &parent);
+	goal = rc == 0 && parent.goal ? parent.goal : ms_fsm_format(fsm)->goal;
+	op->chunk_id = api_peek_chunk_id(api);
+	rc = ms_cluster_choose(api->cluster, fsm, op->chunk_id, NULL, goal,
+			       ms_api_now_ms(api), op->replicas,
+			       &op->n_replicas);
+	if (rc < 0) {
+		op->flags &= ~RFS_CREATE_LEASE;
+		op->chunk_id = 0;
+		op->n_replicas = 0;
+		return 0;
+	}
+	api->next_chunk_id++;
+	return 0;
+}
+
 /* --- the op table and dispatch ----------------------------------------- */
 
 static const struct api_op api_ops[] = {
@@ -471,10 +527,11 @@ static const struct api_op api_ops[] = {
     {RFS_OP_SETATTR, NEED_INO, NULL, NULL, MS_API_REPLY_ATTR},
     {RFS_OP_MKDIR, NEED_PARENT | NEED_NAME, NULL, NULL, MS_API_REPLY_ATTR},
     {RFS_OP_RMDIR, NEED_PARENT | NEED_NAME, NULL, NULL, MS_API_REPLY_EMPTY},
-    {RFS_OP_CREATE, NEED_PARENT | NEED_NAME, NULL, NULL, MS_API_REPLY_ATTR},
-    {RFS_OP_UNLINK, NEED_PARENT | NEED_NAME, NULL, NULL, MS_API_REPLY_EMPTY},
+    {RFS_OP_CREATE, NEED_PARENT | NEED_NAME, NULL, api_prepare_create,
+     MS_API_REPLY_ATTR_LEASE},
+    {RFS_OP_UNLINK, NEED_PARENT | NEED_NAME, NULL, NULL, MS_API_REPLY_ORPHAN},
     {RFS_OP_RENAME, NEED_PARENT | NEED_NAME | NEED_NEWNAME, NULL, NULL,
-     MS_API_REPLY_EMPTY},
+     MS_API_REPLY_ORPHAN},
     {RFS_OP_LINK, NEED_INO | NEED_NEWNAME, NULL, NULL, MS_API_REPLY_ATTR},
     {RFS_OP_SYMLINK, NEED_PARENT | NEED_NAME | NEED_TARGET, NULL, NULL,
      MS_API_REPLY_ATTR},
@@ -489,6 +546,7 @@ static const struct api_op api_ops[] = {
     {RFS_OP_LEASE, NEED_INO, NULL, api_prepare_lease, MS_API_REPLY_LEASE},
     {RFS_OP_COMMIT, NEED_INO | NEED_COMMIT, NULL, NULL, MS_API_REPLY_ATTR},
     {RFS_OP_LAYOUT, NEED_INO, api_read_layout, NULL, 0},
+    {RFS_OP_RELEASE_ORPHAN, NEED_INO, NULL, NULL, MS_API_REPLY_EMPTY},
 };
 #define N_API_OPS (sizeof(api_ops) / sizeof(api_ops[0]))
 
@@ -553,7 +611,8 @@ static int api_ns(struct rfs_httpd_req *req, void *ctx)
 	uint32_t type = rfs_op_from_name(tail);
 
 	/* Only namespace ops live under RFS_PATH_NS. */
-	if (type < RFS_OP_LOOKUP || type > RFS_OP_RESOLVE)
+	if ((type < RFS_OP_LOOKUP || type > RFS_OP_RESOLVE) &&
+	    type != RFS_OP_RELEASE_ORPHAN)
 		return ms_api_reply_error(api, req, -ENOENT,
 					  "unknown namespace operation '%.*s'",
 					  API_OP_NAME_SHOWN, tail);
@@ -620,6 +679,17 @@ static void api_call_detach(void *data)
 	call->req = NULL;
 }
 
+/* Mark the replicas of a lease up or down as the cluster sees them. */
+static void api_lease_up(struct ms_api *api, struct rfs_lease *lease)
+{
+	uint32_t i;
+
+	for (i = 0; i < lease->n_replicas && i < RFS_MAX_REPLICAS; i++)
+		lease->replicas[i].up =
+		    ms_cluster_is_up(api->cluster, api->state->fsm,
+				     lease->replicas[i].id, ms_api_now_ms(api));
+}
+
 static void api_call_reply(struct api_call *call, int rc,
 			   const struct ms_state_result *r)
 {
@@ -639,14 +709,20 @@ static void api_call_reply(struct api_call *call, int rc,
 	}
 	if (call->reply == MS_API_REPLY_ATTR) {
 		rc = rfs_proto_attr_encode(&r->res.attr, &buf, &len);
+	} else if (call->reply == MS_API_REPLY_ATTR_LEASE) {
+		struct rfs_lease lease = r->res.lease;
+
+		api_lease_up(api, &lease);
+		rc = rfs_proto_attr_lease_encode(&r->res.attr, &lease, &buf,
+						 &len);
+	} else if (call->reply == MS_API_REPLY_ORPHAN) {
+		struct rfs_orphan_reply o = {.orphan = r->res.orphan};
+
+		rc = rfs_proto_orphan_encode(&o, &buf, &len);
 	} else {
 		struct rfs_lease lease = r->res.lease;
-		uint32_t i;
 
-		for (i = 0; i < lease.n_replicas && i < RFS_MAX_REPLICAS; i++)
-			lease.replicas[i].up = ms_cluster_is_up(
-			    api->cluster, api->state->fsm, lease.replicas[i].id,
-			    ms_api_now_ms(api));
+		api_lease_up(api, &lease);
 		rc = rfs_proto_lease_encode(&lease, &buf, &len);
 	}
 	ms_api_reply_json(api, req, rc, buf, len);

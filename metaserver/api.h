@@ -44,6 +44,14 @@ struct ms_api;
  */
 int ms_api_start(const struct ms_api_opts *opts, struct ms_api **out);
 
+/*
+ * Orphan upkeep, run with the lock upkeep (leader with a ready log, grace
+ * period over): for every session that keeps orphans but is no longer in
+ * the lock table (closed, lease expired, or not reclaimed after a
+ * restart), propose one drop_orphans op. At most one batch is in flight.
+ */
+void ms_api_orphan_sweep(struct ms_api *api);
+
 /* The HTTP port actually bound. */
 uint16_t ms_api_port(const struct ms_api *api);
 

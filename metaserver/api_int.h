@@ -41,6 +41,7 @@ struct ms_api {
 	struct ms_cluster *cluster;
 	struct ms_locks *locks; /* lock table (api_lock.c) */
 	uint64_t next_chunk_id; /* leader counter for new chunk ids */
+	size_t orphan_drops;	/* drop_orphans proposals in flight */
 	uint64_t ops[RFS_OP_COUNT];
 	uint64_t routes[MS_API_N_COUNTERS];
 	uint64_t errors; /* requests answered with an error */
@@ -104,6 +105,8 @@ enum ms_api_reply_kind {
 	MS_API_REPLY_EMPTY,
 	MS_API_REPLY_ATTR,
 	MS_API_REPLY_LEASE,
+	MS_API_REPLY_ORPHAN,	 /* {} or {"orphan": ino} (unlink, rename) */
+	MS_API_REPLY_ATTR_LEASE, /* attr, and a lease if one was taken */
 };
 int ms_api_propose(struct ms_api *api, struct rfs_httpd_req *req,
 		   struct rfs_op *op, enum ms_api_reply_kind reply_kind,

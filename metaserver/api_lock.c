@@ -64,6 +64,35 @@ static int api_reply_stale(struct ms_api *api, struct rfs_httpd_req *req,
 				  (unsigned long long)id);
 }
 
+/*
+ * The id a session open asks for again (0: none, or a malformed body,
+ * which asks for nothing): a client whose session the metaserver lost
+ * (restart, new leader, expiry) reopens it under the same id, so the
+ * orphans kept for it survive (docs/protocol.md, "Orphans").
+ */
+static uint64_t api_session_wanted(struct rfs_httpd_req *req)
+{
+	struct rfs_session s;
+	const char *body;
+	size_t len;
+
+	body = rfs_httpd_req_body(req, &len);
+	if (!body || len == 0 || rfs_proto_session_decode(body, len, &s) < 0)
+		return 0;
+	return s.id;
+}
+
+/* Reopen the wanted id: 0 when granted (free, or open already: a retried
+ * open of this client), else the error of ms_locks_session_open. */
+static int api_session_reopen(struct ms_api *api, uint64_t id)
+{
+	int rc = ms_locks_session_open(api->locks, id, ms_api_now_ms(api));
+
+	if (rc == -EEXIST)
+		rc = ms_locks_session_renew(api->locks, id, ms_api_now_ms(api));
+	return rc;
+}
+
 int ms_api_session_open(struct rfs_httpd_req *req, void *ctx)
 {
 	struct ms_api *api = ctx;
@@ -73,6 +102,14 @@ int ms_api_session_open(struct rfs_httpd_req *req, void *ctx)
 
 	if (!api_lock_ready(api, req))
 		return 0;
+	id = api_session_wanted(req);
+	if (id && api_session_reopen(api, id) == 0) {
+		rfs_log_info(rfs_httpd_req_id(req),
+			     "msg=\"lock session reopened\" session=%016llx "
+			     "peer=%s",
+			     (unsigned long long)id, rfs_httpd_req_peer(req));
+		return api_reply_session(api, req, id);
+	}
 	for (i = 0; i < API_SESSION_ID_TRIES && rc == -EEXIST; i++) {
 		if (rfs_random_bytes(&id, sizeof(id)) < 0)
 			return ms_api_reply_error(api, req, -EIO,
@@ -96,21 +133,31 @@ int ms_api_session_open(struct rfs_httpd_req *req, void *ctx)
 	return api_reply_session(api, req, id);
 }
 
-/* Decode a {session} body; replies and returns false when malformed. */
-static bool api_decode_session(struct ms_api *api, struct rfs_httpd_req *req,
-			       const char *what, struct rfs_session *s)
+/*
+ * Decode the body of a session request (into s, which must then carry a
+ * session id) or of a lock request (into l): exactly one of s and l is
+ * given. Replies and returns false when the body is malformed.
+ */
+static bool api_decode(struct ms_api *api, struct rfs_httpd_req *req,
+		       const char *what, struct rfs_session *s,
+		       struct rfs_lock *l)
 {
 	const char *body;
-	size_t len;
+	size_t len = 0;
 	int rc;
 
 	body = rfs_httpd_req_body(req, &len);
-	rc = rfs_proto_session_decode(body ? body : "", body ? len : 0, s);
+	if (!body) {
+		body = "";
+		len = 0;
+	}
+	rc = s ? rfs_proto_session_decode(body, len, s)
+	       : rfs_proto_lock_decode(body, len, l);
 	if (rc < 0) {
 		ms_api_reply_decode_error(api, req, rc, what);
 		return false;
 	}
-	if (s->id == 0) {
+	if (s && s->id == 0) {
 		ms_api_reply_error(api, req, -EINVAL, "%s: missing session",
 				   what);
 		return false;
@@ -124,7 +171,7 @@ int ms_api_session_renew(struct rfs_httpd_req *req, void *ctx)
 	struct rfs_session s;
 
 	if (!api_lock_ready(api, req) ||
-	    !api_decode_session(api, req, "session renew", &s))
+	    !api_decode(api, req, "session renew", &s, NULL))
 		return 0;
 	if (ms_locks_session_renew(api->locks, s.id, ms_api_now_ms(api)) < 0)
 		return api_reply_stale(api, req, s.id);
@@ -137,7 +184,7 @@ int ms_api_session_close(struct rfs_httpd_req *req, void *ctx)
 	struct rfs_session s;
 
 	if (!api_lock_ready(api, req) ||
-	    !api_decode_session(api, req, "session close", &s))
+	    !api_decode(api, req, "session close", &s, NULL))
 		return 0;
 	if (ms_locks_session_close(api->locks, s.id) < 0)
 		return api_reply_stale(api, req, s.id);
@@ -145,23 +192,6 @@ int ms_api_session_close(struct rfs_httpd_req *req, void *ctx)
 		     "msg=\"lock session closed\" session=%016llx",
 		     (unsigned long long)s.id);
 	return ms_api_reply_empty(api, req);
-}
-
-/* Decode a lock body; replies and returns false when malformed. */
-static bool api_decode_lock(struct ms_api *api, struct rfs_httpd_req *req,
-			    const char *what, struct rfs_lock *l)
-{
-	const char *body;
-	size_t len;
-	int rc;
-
-	body = rfs_httpd_req_body(req, &len);
-	rc = rfs_proto_lock_decode(body ? body : "", body ? len : 0, l);
-	if (rc < 0) {
-		ms_api_reply_decode_error(api, req, rc, what);
-		return false;
-	}
-	return true;
 }
 
 static int api_reply_invalid(struct ms_api *api, struct rfs_httpd_req *req,
@@ -223,7 +253,8 @@ int ms_api_lock(struct rfs_httpd_req *req, void *ctx)
 	struct rfs_lock l;
 	int rc;
 
-	if (!api_lock_ready(api, req) || !api_decode_lock(api, req, "lock", &l))
+	if (!api_lock_ready(api, req) ||
+	    !api_decode(api, req, "lock", NULL, &l))
 		return 0;
 	rc = ms_locks_set(api->locks, &l, ms_api_now_ms(api), &c);
 	if (rc < 0) {
@@ -257,7 +288,7 @@ int ms_api_lock_test(struct rfs_httpd_req *req, void *ctx)
 	int rc;
 
 	if (!api_lock_ready(api, req) ||
-	    !api_decode_lock(api, req, "lock test", &l))
+	    !api_decode(api, req, "lock test", NULL, &l))
 		return 0;
 	rc = ms_locks_test(api->locks, &l, &h);
 	if (rc == -ESTALE)
@@ -272,4 +303,82 @@ int ms_api_lock_test(struct rfs_httpd_req *req, void *ctx)
 	out.kind = l.kind;
 	rc = rfs_proto_lock_encode(&out, &buf, &len);
 	return ms_api_reply_json(api, req, rc, buf, len);
+}
+
+/* --- orphans of ended sessions ------------------------------------------ */
+
+/* Distinct sessions one sweep proposes drop_orphans for, at most. */
+#define API_ORPHAN_DROPS_MAX 16
+
+static void api_orphan_drop_done(void *arg, int status, void *result)
+{
+	struct ms_api *api = arg;
+
+	api->orphan_drops--;
+}
+
+static void api_orphan_drop(struct ms_api *api, uint64_t session)
+{
+	struct rfs_op op = {.type = RFS_OP_DROP_ORPHANS, .session = session};
+	char *json = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = rfs_proto_op_encode(&op, &json, &len);
+	if (rc == 0)
+		rc = ms_raftlog_propose(api->log, json, len,
+					api_orphan_drop_done, api);
+	free(json);
+	if (rc == 0) {
+		api->orphan_drops++;
+		rfs_log_info(NULL,
+			     "msg=\"freeing the unlinked open files of an "
+			     "ended session\" session=%016llx",
+			     (unsigned long long)session);
+	} else {
+		rfs_log_warn(NULL,
+			     "msg=\"cannot propose drop_orphans; retried at "
+			     "the next upkeep\" session=%016llx err=%s",
+			     (unsigned long long)session, strerror(-rc));
+	}
+}
+
+static bool api_seen(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+void ms_api_orphan_sweep(struct ms_api *api)
+{
+	const struct ms_fsm *fsm;
+	uint64_t seen[API_ORPHAN_DROPS_MAX];
+	size_t n_seen = 0;
+	uint64_t ino;
+	uint64_t session;
+	size_t i;
+
+	if (!api || api->draining || api->orphan_drops > 0 ||
+	    !ms_raftlog_is_ready(api->log))
+		return;
+	fsm = api->state->fsm;
+	if (ms_fsm_orphan_count(fsm) == 0)
+		return;
+	/* sessions lost by a restart are reclaimed during the grace */
+	ms_locks_serving(api->locks, ms_api_now_ms(api));
+	if (ms_locks_in_grace(api->locks, ms_api_now_ms(api), NULL))
+		return;
+	for (i = 0; ms_fsm_orphan_at(fsm, i, &ino, &session) == 0 &&
+		    n_seen < API_ORPHAN_DROPS_MAX;
+	     i++) {
+		if (ms_locks_session_exists(api->locks, session) ||
+		    api_seen(seen, n_seen, session))
+			continue;
+		seen[n_seen++] = session;
+		api_orphan_drop(api, session);
+	}
 }

@@ -36,6 +36,8 @@ static fsm_apply_cb *const fsm_handlers[RFS_OP_COUNT] = {
     [RFS_OP_COMMIT] = ms_fsm_do_commit,
     [RFS_OP_REGISTER] = ms_fsm_do_register,
     [RFS_OP_ADD_REPLICAS] = ms_fsm_do_add_replicas,
+    [RFS_OP_RELEASE_ORPHAN] = ms_fsm_do_release_orphan,
+    [RFS_OP_DROP_ORPHANS] = ms_fsm_do_drop_orphans,
 };
 
 bool ms_fsm_format_is_valid(const struct ms_fsm_format *fmt)
@@ -111,6 +113,7 @@ void ms_fsm_free(struct ms_fsm *fsm)
 	ms_htab_release(&fsm->chunks);
 	free(fsm->servers);
 	free(fsm->by_id);
+	free(fsm->orphans);
 	free(fsm);
 }
 

@@ -38,11 +38,13 @@ const struct ms_fsm_format *ms_fsm_format(const struct ms_fsm *fsm);
 struct ms_fsm_result {
 	struct rfs_attr attr;	/* namespace ops that return an entry */
 	struct rfs_lease lease; /* RFS_OP_LEASE */
+	uint64_t orphan;	/* unlink/rename: the file kept as an orphan */
 };
 
 /*
  * Apply one mutation (setattr, mkdir, rmdir, create, unlink, rename, link,
- * symlink, setxattr, removexattr, lease, commit, register, add_replicas).
+ * symlink, setxattr, removexattr, lease, commit, register, add_replicas,
+ * release_orphan, drop_orphans).
  * Deterministic: depends only on the state and *op. Returns 0 or a negative
  * errno with POSIX meaning (ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY,
  * EINVAL, ENAMETOOLONG, ENODATA, ERANGE, ESTALE, ENOSPC...); a failed op
@@ -88,6 +90,18 @@ int ms_fsm_layout(const struct ms_fsm *fsm, uint64_t ino, uint64_t offset,
 /* Inode count, chunk count and bytes of committed chunk data. */
 void ms_fsm_counts(const struct ms_fsm *fsm, uint64_t *inodes, uint64_t *chunks,
 		   uint64_t *bytes);
+
+/*
+ * Orphans: regular files whose last link went while a client session
+ * still had them open (unlink or rename with op->session). They keep
+ * their inode and chunks (getattr, setattr, lease, commit and layout
+ * work, nlink 0) until release_orphan or drop_orphans frees them.
+ * ms_fsm_orphan_at gives the i-th (ascending ino) of
+ * ms_fsm_orphan_count(): 0 or -ENOENT past the end.
+ */
+size_t ms_fsm_orphan_count(const struct ms_fsm *fsm);
+int ms_fsm_orphan_at(const struct ms_fsm *fsm, size_t i, uint64_t *ino,
+		     uint64_t *session);
 
 /* Registered servers (state/heartbeat fields left for the caller). */
 size_t ms_fsm_server_count(const struct ms_fsm *fsm);

@@ -200,6 +200,35 @@ int ms_fsm_do_lease(struct ms_fsm *fsm, const struct rfs_op *op,
 	return 0;
 }
 
+int ms_fsm_lease_first_check(const struct ms_fsm *fsm, const struct rfs_op *op)
+{
+	uint32_t idx[RFS_MAX_REPLICAS];
+
+	if (op->index != 0 || op->chunk_id == UINT64_MAX)
+		return -EINVAL;
+	if (op->chunk_id < fsm->next_chunk_id)
+		return -ESTALE;
+	return ms_fsm_replicas_resolve(fsm, op, idx);
+}
+
+int ms_fsm_lease_first(struct ms_fsm *fsm, struct ms_inode *file,
+		       const struct rfs_op *op, struct rfs_lease *out)
+{
+	uint32_t idx[RFS_MAX_REPLICAS];
+	struct ms_chunk *c;
+	uint32_t pos;
+	int rc;
+
+	rc = ms_fsm_replicas_resolve(fsm, op, idx);
+	if (rc == 0 && ms_fsm_chunk_lookup(file, 0, &pos))
+		rc = -EEXIST;
+	if (rc == 0)
+		rc = chunk_create(fsm, file, pos, op, &c);
+	if (rc == 0 && out)
+		lease_fill(fsm, c, idx, op->n_replicas, out);
+	return rc;
+}
+
 static int commit_check(const struct ms_fsm *fsm, const struct ms_chunk *c,
 			const struct rfs_op *op)
 {

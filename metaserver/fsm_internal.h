@@ -41,10 +41,16 @@
  * value suffices; the field exists for NFS-style handles. */
 #define MS_FSM_GENERATION 1
 
-/* Snapshot format (docs/formats.md, "Metadata snapshot"). */
+/* Orphans (unlinked files still open on a client) kept at once; past
+ * this an unlink frees the file at once, as without a session. */
+#define MS_FSM_ORPHANS_MAX 65536
+
+/* Snapshot format (docs/formats.md, "Metadata snapshot"). Version 1 has
+ * no orphan table; restore reads both, snapshots are written as 2. */
 #define MS_SNAP_MAGIC	    "RFSMSNAP"
 #define MS_SNAP_MAGIC_LEN   8
-#define MS_SNAP_VERSION	    1
+#define MS_SNAP_VERSION_1   1
+#define MS_SNAP_VERSION	    2
 #define MS_SNAP_HEADER_LEN  16 /* magic, version, reserved */
 #define MS_SNAP_TRAILER_LEN 4  /* CRC32C */
 
@@ -149,6 +155,12 @@ struct ms_inode {
 	} u;
 };
 
+/* An unlinked regular file (nlink 0) kept for a client session. */
+struct ms_orphan {
+	uint64_t ino;
+	uint64_t session;
+};
+
 struct ms_fsm {
 	struct ms_fsm_format fmt;
 	uint64_t seed; /* name-hash seed, derived from the fsid */
@@ -164,6 +176,9 @@ struct ms_fsm {
 	size_t cap_servers;
 	uint64_t committed_chunks;
 	uint64_t committed_bytes;
+	struct ms_orphan *orphans; /* ascending ino */
+	size_t n_orphans;
+	size_t cap_orphans;
 };
 
 /* --- fsm.c: core ------------------------------------------------------ */
@@ -240,6 +255,31 @@ int ms_fsm_do_removexattr(struct ms_fsm *fsm, const struct rfs_op *op,
 			  struct ms_fsm_result *res);
 /* Drops one link of a non-directory; frees it at zero. */
 void ms_fsm_inode_unref(struct ms_fsm *fsm, struct ms_inode *in, int64_t now);
+
+/* --- fsm_orphan.c: unlinked files still open on a client ------------- */
+/*
+ * Before an unlink or rename that may orphan a file for op->session:
+ * room for one more orphan, so ms_fsm_inode_drop_link() cannot fail.
+ * 0 or -ENOMEM (nothing changed). No-op without a session.
+ */
+int ms_fsm_orphan_reserve(struct ms_fsm *fsm, const struct rfs_op *op);
+/*
+ * Drops one link of a non-directory (as ms_fsm_inode_unref). At zero a
+ * regular file is kept as an orphan of session when session is not 0
+ * and the table has room (reserved before); res->orphan then names it.
+ * Otherwise the file is freed with its chunks.
+ */
+void ms_fsm_inode_drop_link(struct ms_fsm *fsm, struct ms_inode *in,
+			    int64_t now, uint64_t session,
+			    struct ms_fsm_result *res);
+int ms_fsm_do_release_orphan(struct ms_fsm *fsm, const struct rfs_op *op,
+			     struct ms_fsm_result *res);
+int ms_fsm_do_drop_orphans(struct ms_fsm *fsm, const struct rfs_op *op,
+			   struct ms_fsm_result *res);
+/* The orphan record of ino, or NULL. */
+struct ms_orphan *ms_fsm_orphan_find(const struct ms_fsm *fsm, uint64_t ino);
+/* Restore: append (ino, session), ascending ino, to the table. */
+int ms_fsm_orphan_restore(struct ms_fsm *fsm, uint64_t ino, uint64_t session);
 void ms_fsm_xattrs_free(struct ms_inode *in);
 /* Restore: the xattr list is sorted, unique and within the limits. */
 bool ms_fsm_xattrs_are_valid(const struct ms_inode *in);
@@ -281,6 +321,17 @@ int ms_fsm_replicas_resolve(const struct ms_fsm *fsm, const struct rfs_op *op,
 			    uint32_t *idx);
 void ms_fsm_replica_fill(const struct ms_fsm *fsm, uint32_t idx,
 			 struct rfs_replica *out);
+
+/*
+ * A create with RFS_CREATE_LEASE: whether the leader fields of op
+ * (chunk_id, replicas) can lease chunk 0 of a new file (0, else the
+ * -EINVAL/-ESTALE a lease would fail with), checked before the file is
+ * made; then ms_fsm_lease_first leases it as ms_fsm_do_lease would
+ * (out may be NULL). Returns 0 or -ENOMEM.
+ */
+int ms_fsm_lease_first_check(const struct ms_fsm *fsm, const struct rfs_op *op);
+int ms_fsm_lease_first(struct ms_fsm *fsm, struct ms_inode *file,
+		       const struct rfs_op *op, struct rfs_lease *out);
 /* Restore: append a server record (validated, unique id). */
 int ms_fsm_server_restore(struct ms_fsm *fsm, const struct rfs_server *s);
 

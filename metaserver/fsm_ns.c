@@ -1,9 +1,10 @@
 /*
  * fsm_ns: namespace mutations with POSIX semantics: setattr, mkdir,
  * create, symlink, rmdir, unlink, link (rename is in fsm_rename.c).
- * Timestamps come from op->now_ns, chosen by the leader. There is no
- * open-file tracking yet: the last unlink frees an inode and its chunks
- * at once, even if a client still has the file open.
+ * Timestamps come from op->now_ns, chosen by the leader. The last
+ * unlink frees an inode and its chunks at once, unless the op carries the
+ * caller's session: then a regular file is kept as an orphan of that
+ * session (fsm_orphan.c) until the caller releases it.
  */
 #include <config.h>
 #include "metaserver/fsm_internal.h"
@@ -151,23 +152,32 @@ int ms_fsm_do_create(struct ms_fsm *fsm, const struct rfs_op *op,
 	struct ms_inode *in;
 	struct ms_dirent *existing;
 	size_t len;
+	bool lease;
 	int rc;
 
-	if (op->flags & ~RFS_CREATE_EXCL)
+	if (op->flags & ~(RFS_CREATE_EXCL | RFS_CREATE_LEASE))
 		return -EINVAL;
 	rc = ns_target(fsm, op->parent, op->name, &parent, &len, &existing);
 	if (rc < 0)
 		return rc;
 	if (existing)
 		return ns_create_existing(fsm, op, existing, res);
+	/* a lease the leader could not fill is left out, the file made */
+	lease = (op->flags & RFS_CREATE_LEASE) &&
+		ms_fsm_lease_first_check(fsm, op) == 0;
 	in = ms_fsm_inode_new(0, S_IFREG | (op->mode & NS_PERM_MASK), 0);
 	if (!in)
 		return -ENOMEM;
 	in->nlink = 1;
 	rc = ns_insert(fsm, op, parent, len, in, res);
-	if (rc < 0)
+	if (rc < 0) {
 		ms_fsm_inode_free(in);
-	return rc;
+		return rc;
+	}
+	/* only -ENOMEM is left to fail: the file then has no lease */
+	if (lease)
+		ms_fsm_lease_first(fsm, in, op, res ? &res->lease : NULL);
+	return 0;
 }
 
 /* A symlink target: 1..RFS_PATH_MAX bytes without NUL (POSIX: an empty
@@ -273,9 +283,12 @@ int ms_fsm_do_unlink(struct ms_fsm *fsm, const struct rfs_op *op,
 	in = ms_fsm_inode(fsm, d->ino);
 	if (ms_fsm_is_dir(in))
 		return -EISDIR;
+	rc = ms_fsm_orphan_reserve(fsm, op);
+	if (rc < 0)
+		return rc;
 	ms_fsm_dirent_remove(fsm, parent, d);
 	ns_touch_dir(parent, op->now_ns);
-	ms_fsm_inode_unref(fsm, in, op->now_ns);
+	ms_fsm_inode_drop_link(fsm, in, op->now_ns, op->session, res);
 	return 0;
 }
 
@@ -288,7 +301,8 @@ int ms_fsm_do_link(struct ms_fsm *fsm, const struct rfs_op *op,
 	size_t len;
 	int rc;
 
-	if (!in)
+	/* an orphan (nlink 0) gets no new name, as on Linux */
+	if (!in || in->nlink == 0)
 		return -ENOENT;
 	if (ms_fsm_is_dir(in))
 		return -EPERM;

@@ -106,9 +106,14 @@ static int rename_move(struct ms_fsm *fsm, const struct rfs_op *op,
 	return 0;
 }
 
-/* Target present and compatible: it takes src's inode, keeps its cookie. */
-static int rename_replace(struct ms_fsm *fsm, struct rename_ctx *r)
+/* Target present and compatible: it takes src's inode, keeps its cookie.
+ * A file losing its last link this way may become an orphan of
+ * op->session, as with unlink. */
+static int rename_replace(struct ms_fsm *fsm, const struct rfs_op *op,
+			  struct rename_ctx *r, struct ms_fsm_result *res)
 {
+	int rc;
+
 	if (ms_fsm_is_dir(r->src)) {
 		if (!ms_fsm_is_dir(r->dst))
 			return -ENOTDIR;
@@ -117,13 +122,16 @@ static int rename_replace(struct ms_fsm *fsm, struct rename_ctx *r)
 	} else if (ms_fsm_is_dir(r->dst)) {
 		return -EISDIR;
 	}
+	rc = ms_fsm_orphan_reserve(fsm, op);
+	if (rc < 0)
+		return rc;
 	r->dd->ino = r->src->ino;
 	ms_fsm_dirent_remove(fsm, r->sdir, r->sd);
 	if (ms_fsm_is_dir(r->dst)) {
 		r->ddir->nlink--;
 		ms_fsm_inode_destroy(fsm, r->dst);
 	} else {
-		ms_fsm_inode_unref(fsm, r->dst, r->now);
+		ms_fsm_inode_drop_link(fsm, r->dst, r->now, op->session, res);
 	}
 	rename_reparent(r->src, r->sdir, r->ddir);
 	rename_touch(r);
@@ -183,6 +191,6 @@ int ms_fsm_do_rename(struct ms_fsm *fsm, const struct rfs_op *op,
 	if (exchange)
 		return rename_exchange(&r);
 	if (r.dst)
-		return rename_replace(fsm, &r);
+		return rename_replace(fsm, op, &r, res);
 	return rename_move(fsm, op, &r);
 }

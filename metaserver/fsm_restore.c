@@ -23,6 +23,7 @@
 #define RESTORE_XATTR_MIN  6
 #define RESTORE_DIRENT_MIN 26
 #define RESTORE_CHUNK_MIN  41
+#define RESTORE_ORPHAN_MIN 16
 
 struct restore_rd {
 	const uint8_t *p;
@@ -38,6 +39,7 @@ struct restore_ctx {
 	uint64_t *inos;		  /* inodes[i]->ino, dense for searching */
 	uint32_t *refs;		  /* dirents naming inodes[i] */
 	size_t n_inodes;
+	uint32_t version; /* MS_SNAP_VERSION_1 or MS_SNAP_VERSION */
 };
 
 /* n bytes, or NULL (and r->bad) when fewer are left. */
@@ -106,13 +108,16 @@ static bool rd_str8(struct restore_rd *r, char *out, size_t size, size_t min)
 	return true;
 }
 
-static int restore_format(struct restore_rd *r, struct ms_fsm_format *fmt)
+static int restore_format(struct restore_rd *r, struct ms_fsm_format *fmt,
+			  uint32_t *version)
 {
 	const uint8_t *magic = rd_bytes(r, MS_SNAP_MAGIC_LEN);
 
 	if (!magic || memcmp(magic, MS_SNAP_MAGIC, MS_SNAP_MAGIC_LEN) != 0)
 		return -EBADMSG;
-	if (rd_u32(r) != MS_SNAP_VERSION || rd_u32(r) != 0)
+	*version = rd_u32(r);
+	if ((*version != MS_SNAP_VERSION && *version != MS_SNAP_VERSION_1) ||
+	    rd_u32(r) != 0)
 		return -EBADMSG;
 	memset(fmt, 0, sizeof(*fmt));
 	if (!rd_str8(r, fmt->fsid, sizeof(fmt->fsid), 0))
@@ -486,6 +491,35 @@ static int restore_chunks(struct restore_ctx *c)
 	return 0;
 }
 
+/* The orphan table (version 2 on): ascending ino, each an unlinked
+ * regular file (nlink 0) of a session. */
+static int restore_orphans(struct restore_ctx *c)
+{
+	struct restore_rd *r = &c->r;
+	uint64_t n;
+	uint64_t i;
+	int rc;
+
+	if (c->version == MS_SNAP_VERSION_1)
+		return 0;
+	n = rd_u64(r);
+	if (n > MS_FSM_ORPHANS_MAX || !rd_fits(r, n, RESTORE_ORPHAN_MIN))
+		return -EBADMSG;
+	for (i = 0; i < n; i++) {
+		uint64_t ino = rd_u64(r);
+		uint64_t session = rd_u64(r);
+		const struct ms_inode *in = ms_fsm_inode(c->fsm, ino);
+
+		if (r->bad || !in || !ms_fsm_is_reg(in) || in->nlink != 0 ||
+		    session == 0)
+			return -EBADMSG;
+		rc = ms_fsm_orphan_restore(c->fsm, ino, session);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* nlink of a directory: itself, its ".", and each subdirectory's "..". */
 static uint64_t restore_dir_links(const struct ms_fsm *fsm,
 				  const struct ms_inode *in)
@@ -500,8 +534,8 @@ static uint64_t restore_dir_links(const struct ms_fsm *fsm,
 	return n;
 }
 
-/* Link counts: the root is named nowhere, a directory once, anything
- * else nlink times. */
+/* Link counts: the root is named nowhere, a directory once, an orphan
+ * nowhere, anything else nlink (>= 1) times. */
 static int restore_verify_links(const struct restore_ctx *c, size_t *n_dirs)
 {
 	size_t i;
@@ -515,7 +549,9 @@ static int restore_verify_links(const struct restore_ctx *c, size_t *n_dirs)
 			     in->u.dir->parent != RFS_ROOT_INO))
 			return -EBADMSG;
 		if (!ms_fsm_is_dir(in)) {
-			if (c->refs[i] != in->nlink || in->nlink == 0)
+			if (c->refs[i] != in->nlink ||
+			    (in->nlink == 0 &&
+			     !ms_fsm_orphan_find(c->fsm, in->ino)))
 				return -EBADMSG;
 			continue;
 		}
@@ -560,7 +596,7 @@ static int restore_all(struct restore_ctx *c)
 	size_t n_dirs;
 	int rc;
 
-	rc = restore_format(&c->r, &fmt);
+	rc = restore_format(&c->r, &fmt, &c->version);
 	if (rc < 0)
 		return rc;
 	c->fsm = ms_fsm_alloc(&fmt);
@@ -573,6 +609,8 @@ static int restore_all(struct restore_ctx *c)
 		rc = restore_dirents(c);
 	if (rc == 0)
 		rc = restore_chunks(c);
+	if (rc == 0)
+		rc = restore_orphans(c);
 	if (rc < 0)
 		return rc;
 	if (c->r.bad || c->r.off != c->r.len)

@@ -234,6 +234,18 @@ static void snap_chunks(struct snap_buf *b, const struct ms_fsm *fsm,
 	}
 }
 
+/* The orphan table, already in ascending ino (version 2 on). */
+static void snap_orphans(struct snap_buf *b, const struct ms_fsm *fsm)
+{
+	size_t i;
+
+	snap_u64(b, fsm->n_orphans);
+	for (i = 0; i < fsm->n_orphans; i++) {
+		snap_u64(b, fsm->orphans[i].ino);
+		snap_u64(b, fsm->orphans[i].session);
+	}
+}
+
 int ms_fsm_snapshot(const struct ms_fsm *fsm, void **buf, size_t *len)
 {
 	struct snap_buf b = {0};
@@ -251,6 +263,7 @@ int ms_fsm_snapshot(const struct ms_fsm *fsm, void **buf, size_t *len)
 		snap_inode(&b, v[i].in);
 	snap_dirents(&b, fsm, v, n);
 	snap_chunks(&b, fsm, v, n);
+	snap_orphans(&b, fsm);
 	free(v);
 	if (!b.oom)
 		snap_u32(&b, rfs_crc32c(0, b.p, b.len));

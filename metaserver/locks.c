@@ -285,6 +285,11 @@ int ms_locks_session_open(struct ms_locks *l, uint64_t id, int64_t now_ms)
 	return 0;
 }
 
+bool ms_locks_session_exists(const struct ms_locks *l, uint64_t id)
+{
+	return session_find(l, id) != NULL;
+}
+
 int ms_locks_session_renew(struct ms_locks *l, uint64_t id, int64_t now_ms)
 {
 	struct lk_session *s = session_find(l, id);

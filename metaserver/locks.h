@@ -84,6 +84,10 @@ bool ms_locks_in_grace(const struct ms_locks *l, int64_t now_ms,
  */
 int ms_locks_session_open(struct ms_locks *l, uint64_t id, int64_t now_ms);
 
+/* True while session id is open (orphans of a session not open are
+ * dropped: ms_api_orphan_sweep). */
+bool ms_locks_session_exists(const struct ms_locks *l, uint64_t id);
+
 /* Extend the lease of session id from now_ms. 0 or -ESTALE (unknown). */
 int ms_locks_session_renew(struct ms_locks *l, uint64_t id, int64_t now_ms);
 

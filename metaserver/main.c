@@ -105,17 +105,21 @@ struct ms_main {
 	char err[MS_ERR_MAX];
 };
 
-static void usage(FILE *out)
+/* What -h/--help and --version print (rfs_config_early_flags()). */
+static void print_flag(enum rfs_config_flag flag)
 {
-	fprintf(out,
-		"usage: " MS_PROG " [--config FILE] [--key=value ...]\n"
-		"       " MS_PROG " --format DIR [--chunk-size=SIZE] "
-		"[--goal=N] [--raft-listen=ADDR]\n"
-		"       " MS_PROG " --help | --version\n\n"
-		"Serves the ringfs namespace and chunk table from DIR "
-		"(--data-dir),\nwhich --format initialises once.\n\n"
-		"settings (also as 'key = value' lines in --config FILE):\n");
-	rfs_config_print_help(ms_keys, N_MS_KEYS, out);
+	if (flag == RFS_CONFIG_FLAG_VERSION) {
+		printf(MS_PROG " " PACKAGE_VERSION "\n");
+		return;
+	}
+	printf("usage: " MS_PROG " [--config FILE] [--key=value ...]\n"
+	       "       " MS_PROG " --format DIR [--chunk-size=SIZE] "
+	       "[--goal=N] [--raft-listen=ADDR]\n"
+	       "       " MS_PROG " --help | --version\n\n"
+	       "Serves the ringfs namespace and chunk table from DIR "
+	       "(--data-dir),\nwhich --format initialises once.\n\n"
+	       "settings (also as 'key = value' lines in --config FILE):\n");
+	rfs_config_print_help(ms_keys, N_MS_KEYS, stdout);
 }
 
 /* --- start-up steps, in order ------------------------------------------ */
@@ -171,6 +175,8 @@ static void on_lock_timer(uv_timer_t *timer)
 	size_t n;
 
 	n = ms_locks_tick(m->locks, (int64_t)uv_now(&m->loop), serving);
+	if (serving)
+		ms_api_orphan_sweep(m->api);
 	if (n > 0)
 		rfs_log_info(NULL,
 			     "msg=\"lock sessions dropped\" count=%zu "
@@ -419,21 +425,6 @@ static int take_format_flag(int *argc, char **argv, const char **format_dir)
 	return *format_dir != NULL && (*format_dir)[0] == '\0' ? -EINVAL : 0;
 }
 
-/* Returns -1 to go on, or the exit code of --help/--version. */
-static int early_flags(int argc, char **argv)
-{
-	switch (rfs_config_find_flag(argc, argv)) {
-	case RFS_CONFIG_FLAG_HELP:
-		usage(stdout);
-		return 0;
-	case RFS_CONFIG_FLAG_VERSION:
-		printf(MS_PROG " " PACKAGE_VERSION "\n");
-		return 0;
-	default:
-		return -1;
-	}
-}
-
 static int configure(struct ms_main *m, int argc, char **argv)
 {
 	char err[RFS_CONFIG_ERR_MAX] = "";
@@ -461,9 +452,9 @@ int main(int argc, char **argv)
 
 	/* A peer or client that disconnects must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
-	rc = early_flags(argc, argv);
-	if (rc >= 0)
-		return rc;
+	if (rfs_config_early_flags(argc, argv, print_flag) !=
+	    RFS_CONFIG_FLAG_NONE)
+		return 0;
 	if (take_format_flag(&argc, argv, &format_dir) < 0) {
 		fprintf(stderr, MS_PROG ": --format needs a directory\n");
 		return 2;

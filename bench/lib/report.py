@@ -31,7 +31,7 @@ METRICS = [
     ("untar", "untar", "untar source tree + syncfs", "s", False),
     ("rm_rf", "untar", "rm -rf source tree", "s", False),
     ("cli_put", "cli", "ringfs put | cp+sync", "MB/s", True),
-    ("cli_get", "cli", "ringfs get | cp", "MB/s", True),
+    ("cli_get", "cli", "ringfs get+sync | cp+sync", "MB/s", True),
     ("seq_write_srv_cpu", "seq", "server CPU per MB written", "ms/MB", False),
     ("seq_write_client_cpu", "seq", "client CPU per MB written", "ms/MB",
      False),

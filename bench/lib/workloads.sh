@@ -180,10 +180,20 @@ wl_untar() {
 }
 
 # ---------------------------------------------------------------- CLI
+# bn_cold FILE: warn when FILE still has pages in the page cache (the
+# caches were not dropped: a local read would be a memory copy).
+bn_cold() {
+	local pages
+	pages=$(fincore -nb -o PAGES "$1" 2>/dev/null | tr -d ' ')
+	[ "${pages:-0}" = 0 ] || bn_log "    warning: $1 has $pages pages cached"
+}
+
 # wl_cli: `ringfs put` / `ringfs get` of CLI_SRC (SIZE bytes) against `cp`
-# on the local disk. put and its cp end durable (the chunk servers fsync;
-# cp is followed by sync -f); get and its cp end in the page cache. Caches
-# are dropped before each.
+# on the local disk, each timed to the same durability: the copy is on
+# disk at the end (put: the chunk servers fsync, its cp is followed by
+# sync -f; get and its cp are both followed by sync -f of the copy). Caches
+# are dropped before each, so get reads cold chunk files and cp a cold
+# local file (checked with fincore).
 wl_cli() {
 	local t=$1 dir=$2 out=$WORK/local/cli.out
 	rm -f "$out"
@@ -197,10 +207,11 @@ wl_cli() {
 	bn_emit "$t" cli_put "$(bn_mbps "$SIZE" "$T_ELAPSED")"
 	bn_drop_caches
 	if [ "$t" = local ]; then
-		bn_timed cp "$dir/cli.dat" "$out" || return 1
+		bn_cold "$dir/cli.dat"
+		bn_timed bash -c 'cp "$1" "$2" && sync -f "$2"' _ "$dir/cli.dat" "$out" || return 1
 	else
-		bn_timed "$BUILD/tools/ringfs" -q -m "$RFS_BENCH_META" get /bench-cli.dat "$out" \
-			2>>"$WORK/logs/cli.log" || return 1
+		bn_timed bash -c '"$1" -q -m "$2" get /bench-cli.dat "$3" && sync -f "$3"' _ \
+			"$BUILD/tools/ringfs" "$RFS_BENCH_META" "$out" 2>>"$WORK/logs/cli.log" || return 1
 	fi
 	bn_emit "$t" cli_get "$(bn_mbps "$SIZE" "$T_ELAPSED")"
 	cmp -s "$CLI_SRC" "$out" || {

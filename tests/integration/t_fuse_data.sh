@@ -5,7 +5,10 @@
 # mount and through the CLI; the kernel page cache kept across opens of an
 # unchanged file and dropped when another mount changed it; sequential
 # reads (read-ahead across chunk boundaries) of files of many chunks, also
-# interleaved with writes; sparse files larger than one layout window.
+# interleaved with writes; sparse files larger than one layout window;
+# durability: chunk data reaches the disk at fsync (O_SYNC, -o sync_close:
+# at write, at close), not at every PUT, and a new file's first chunk
+# needs no lease request of its own.
 # Skipped (77) when /dev/fuse or fusermount3 is not usable.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fuselib.sh"
@@ -14,12 +17,13 @@ C=$RFS_CHUNK_SIZE
 B=65536
 RFS_CASES="fuse_data_mount fuse_data_truncate_odd fuse_data_keep_cache
 fuse_data_sequential fuse_data_read_during_write fuse_data_sparse_windows
-fuse_data_clean_exit"
+fuse_data_durability fuse_data_sync_close fuse_data_clean_exit"
 fc_setup
 rfs_cluster_start || rfs_abort "cluster did not start: $RFS_REASON"
 W=$RFS_TMP/work
 M=$RFS_TMP/mnt
 M2=$RFS_TMP/mnt2
+M3=$RFS_TMP/mnt3
 L=$W/local
 mkdir -p "$L"
 
@@ -153,10 +157,84 @@ case_sparse_windows() {
 	cmp -s "$W/sp.tail" "$W/sp.want" || fail "tail of the sparse file differs"
 }
 
+# cs_syncs: POST /v1/sync requests all chunk servers answered so far.
+cs_syncs() {
+	local n sum=0 v
+	for n in $(seq 1 $RFS_NSERVERS); do
+		v=$(curl -s --max-time "$RFS_CURL_TIMEOUT" \
+			"http://127.0.0.1:${RFS_PORT[cs$n]}/metrics" |
+			awk '/^ringfs_chunk_requests_total\{op="sync"\}/ { print $NF }')
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+# meta_route NAME: requests of that route the metaserver received.
+meta_route() {
+	local v
+	v=$(curl -s --max-time "$RFS_CURL_TIMEOUT" \
+		"http://127.0.0.1:${RFS_PORT[meta]}/metrics" |
+		awk -v r="route=\"$1\"" 'index($0, r) { print $NF; exit }')
+	echo "${v:-0}"
+}
+
+# A new small file: its chunk goes out unsynced under the lease the
+# create took (no lease request); fsync, fdatasync and O_SYNC writes sync
+# the chunk servers; the data reads back.
+case_durability() {
+	local s0 s1 l0 l1 c0 c1
+	mkdir -p "$M/dur" || { fail "mkdir on the mount failed"; return; }
+	rand_file "$L/dur1" 4096
+	rand_file "$L/dur2" $((C + 5000))
+	s0=$(cs_syncs) l0=$(meta_route lease) c0=$(meta_route commit)
+	cp "$L/dur1" "$M/dur/a" || { fail "cp to the mount failed"; return; }
+	s1=$(cs_syncs) l1=$(meta_route lease) c1=$(meta_route commit)
+	[ "$s1" = "$s0" ] || fail "close of a new file synced ($s0 -> $s1 syncs)"
+	[ "$l1" = "$l0" ] || fail "new file's first chunk took a lease ($l0 -> $l1)"
+	[ "$c1" -gt "$c0" ] || fail "nothing was committed ($c0 -> $c1)"
+	dd if="$L/dur2" of="$M/dur/b" bs=1M conv=fsync status=none ||
+		{ fail "dd conv=fsync failed"; return; }
+	s0=$(cs_syncs)
+	[ "$s0" -gt "$s1" ] || fail "fsync sent no sync to the chunk servers"
+	dd if="$L/dur1" of="$M/dur/c" bs=4k conv=fdatasync status=none ||
+		{ fail "dd conv=fdatasync failed"; return; }
+	s1=$(cs_syncs)
+	[ "$s1" -gt "$s0" ] || fail "fdatasync sent no sync"
+	dd if="$L/dur1" of="$M/dur/d" bs=4k oflag=sync status=none ||
+		{ fail "dd oflag=sync failed"; return; }
+	s0=$(cs_syncs)
+	[ "$s0" -gt "$s1" ] || fail "an O_SYNC write sent no sync"
+	# an fsync with nothing written since the last one: nothing to sync
+	timeout -k 5 "$RFS_CMD_TIMEOUT" python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR); os.fsync(fd); os.close(fd)' "$M/dur/d" ||
+		fail "fsync of an unchanged file failed"
+	s1=$(cs_syncs)
+	[ "$s1" = "$s0" ] || fail "fsync of a synced file synced again"
+	same "$M/dur/a" "$L/dur1" && same "$M/dur/b" "$L/dur2" &&
+		same "$M/dur/c" "$L/dur1" && same "$M/dur/d" "$L/dur1" ||
+		{ fail "content differs"; return; }
+	rfs_cli get /dur/b "$W/dur.b" && cmp -s "$W/dur.b" "$L/dur2" ||
+		fail "CLI get of the fsynced file differs"
+}
+
+# -o sync_close: close() alone syncs.
+case_sync_close() {
+	local s0 s1
+	fc_mount m3 "$M3" -o sync_close || { fail "mount with -o sync_close"; return; }
+	s0=$(cs_syncs)
+	cp "$L/dur1" "$M3/dur/e" || { fail "cp to the mount failed"; return; }
+	s1=$(cs_syncs)
+	[ "$s1" -gt "$s0" ] || fail "close with -o sync_close sent no sync"
+	same "$M/dur/e" "$L/dur1" || fail "content differs on the other mount"
+	fc_umount m3 "$M3" || fail "unmount of the sync_close mount failed"
+}
+
 rfs_case fuse_data_mount case_mount
 rfs_case fuse_data_truncate_odd case_truncate_odd
 rfs_case fuse_data_keep_cache case_keep_cache
 rfs_case fuse_data_sequential case_sequential
 rfs_case fuse_data_read_during_write case_read_during_write
 rfs_case fuse_data_sparse_windows case_sparse_windows
+rfs_case fuse_data_durability case_durability
+rfs_case fuse_data_sync_close case_sync_close
 fc_finish

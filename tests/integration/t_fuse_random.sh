@@ -8,15 +8,14 @@
 # first run local against local (a difference there is a bug of the
 # tester), and once with a damaged local tree (it must notice).
 # The seeded runs keep every file a descriptor holds open linked
-# (--no-orphans); fuse_random_orphans runs without that restriction
-# (POSIX: an unlinked file stays usable through its open descriptors).
-# The mount does not keep unlinked open files yet (docs/fuse.md, "Not
-# there yet"), so fuse_random_orphans runs only with RFS_RANDOM_ORPHANS=1
-# until it does.
+# (--no-orphans); the fuse_random_orphans_N runs go without that
+# restriction (POSIX: an unlinked file stays usable through its open
+# descriptors; docs/fuse.md, "Unlinked open files").
 # Skipped (77) when /dev/fuse or fusermount3 is not usable.
 #
-# RFS_RANDOM_SEEDS (default "1 2 3") and RFS_RANDOM_OPS (default 800 per
-# seed) choose the runs; a failure prints the seed and step to rerun with
+# RFS_RANDOM_SEEDS (default "1 2 3"), RFS_RANDOM_ORPHAN_SEEDS (default
+# "99") and RFS_RANDOM_OPS (default 800 per seed) choose the runs; a
+# failure prints the seed and step to rerun with
 #   fsrandom [--no-orphans] --seed N --ops STEP MOUNT_DIR LOCAL_DIR
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fuselib.sh"
@@ -28,8 +27,10 @@ RFS_CASES="fuse_random_selftest fuse_random_selftest_detects fuse_random_mount"
 for s in $SEEDS; do
 	RFS_CASES="$RFS_CASES fuse_random_seed_$s"
 done
-ORPHANS=${RFS_RANDOM_ORPHANS:-0}
-[ "$ORPHANS" = 1 ] && RFS_CASES="$RFS_CASES fuse_random_orphans"
+ORPHAN_SEEDS=${RFS_RANDOM_ORPHAN_SEEDS:-99}
+for s in $ORPHAN_SEEDS; do
+	RFS_CASES="$RFS_CASES fuse_random_orphans_$s"
+done
 RFS_CASES="$RFS_CASES fuse_random_cli_agrees fuse_random_remount
 fuse_random_clean_exit"
 fc_setup
@@ -125,7 +126,9 @@ rfs_case fuse_random_mount case_mount
 for s in $SEEDS; do
 	rfs_case "fuse_random_seed_$s" case_seed "$s" --no-orphans
 done
-[ "$ORPHANS" = 1 ] && rfs_case fuse_random_orphans case_seed 99
+for s in $ORPHAN_SEEDS; do
+	rfs_case "fuse_random_orphans_$s" case_seed "$s"
+done
 rfs_case fuse_random_cli_agrees case_cli_agrees
 rfs_case fuse_random_remount case_remount
 fc_finish

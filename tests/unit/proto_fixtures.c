@@ -255,6 +255,7 @@ void tp_fill_op(struct rfs_op *op, uint32_t type, char *data, size_t data_len)
 	tp_fill_replicas(op->replicas, RFS_MAX_REPLICAS, type);
 	tp_fill_server(&op->server, type);
 	op->now_ns = 1700000000123456789ll;
+	op->session = UINT64_MAX - 7;
 }
 
 /* Binary data with NUL bytes. */
@@ -328,6 +329,7 @@ void tp_check_op_equal(const struct rfs_op *a, const struct rfs_op *b)
 	tp_check_replicas_equal(a->replicas, b->replicas, a->n_replicas);
 	tp_check_server_equal(&a->server, &b->server);
 	CU_ASSERT_EQUAL(a->now_ns, b->now_ns);
+	CU_ASSERT_EQUAL(a->session, b->session);
 }
 
 void tp_sample_attr(struct rfs_attr *a)

@@ -99,6 +99,18 @@ int st_feed(struct cs_store_write *w, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Feed a begun write all of buf and commit it; aborts it on a feed error. */
+static int feed_commit(struct cs_store_write *w, const uint8_t *buf, size_t len)
+{
+	int rc = st_feed(w, buf, len);
+
+	if (rc < 0) {
+		cs_store_write_abort(w);
+		return rc;
+	}
+	return cs_store_write_commit(w, true);
+}
+
 int st_put(struct cs_store *st, uint64_t id, uint32_t ver, const uint8_t *buf,
 	   size_t len)
 {
@@ -112,12 +124,7 @@ int st_put(struct cs_store *st, uint64_t id, uint32_t ver, const uint8_t *buf,
 	free(crcs);
 	if (rc < 0)
 		return rc;
-	rc = st_feed(w, buf, len);
-	if (rc < 0) {
-		cs_store_write_abort(w);
-		return rc;
-	}
-	return cs_store_write_commit(w, true);
+	return feed_commit(w, buf, len);
 }
 
 int st_update(struct cs_store *st, uint64_t id, uint32_t ver, uint64_t off,
@@ -134,12 +141,7 @@ int st_update(struct cs_store *st, uint64_t id, uint32_t ver, uint64_t off,
 	free(crcs);
 	if (rc < 0)
 		return rc;
-	rc = st_feed(w, buf, len);
-	if (rc < 0) {
-		cs_store_write_abort(w);
-		return rc;
-	}
-	return cs_store_write_commit(w, true);
+	return feed_commit(w, buf, len);
 }
 
 /*

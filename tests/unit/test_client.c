@@ -2,12 +2,14 @@
  * Unit tests of the pure parts of the client library and the CLI:
  * metaserver address lists, remote path handling, block/range arithmetic,
  * layout lookup, text formatting (sizes, progress, faults, modes), temp
- * names, and the ringfs command-line parser.
+ * names, and the ringfs command-line parser; against a fake server on
+ * loopback: chunk server syncs and a create that leases chunk 0.
  */
 #include <config.h>
 #include "client/client.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +18,193 @@
 #include <CUnit/Basic.h>
 
 #include "common/crc32c.h"
+#include "common/httpd.h"
 #include "tools/ringfs-opts.h"
 #include "tests/unit/runner.h"
 
 #define B  ((uint64_t)RFS_CRC_BLOCK_BYTES)
 #define MB (1024u * 1024u)
+
+/* --- a fake metaserver and chunk server ------------------------------- */
+struct fake {
+	struct rfs_httpd *srv;
+	char addr[RFS_ADDR_MAX + 1];
+	atomic_int syncs;	  /* POST /v1/sync seen */
+	atomic_int creates;	  /* creates seen */
+	atomic_uint create_flags; /* flags of the last one */
+	bool fail_sync;		  /* answer syncs with 500 EIO */
+	bool lease;		  /* creates reply a lease */
+};
+
+static int fake_sync(struct rfs_httpd_req *req, void *ctx)
+{
+	struct fake *f = ctx;
+
+	atomic_fetch_add(&f->syncs, 1);
+	if (f->fail_sync) {
+		rfs_httpd_reply_error(req, -EIO, "disk gone");
+		return -EIO;
+	}
+	return rfs_httpd_reply(req, 204, NULL, NULL, 0);
+}
+
+static int fake_create(struct rfs_httpd_req *req, void *ctx)
+{
+	struct fake *f = ctx;
+	struct rfs_attr a = {.ino = 42, .mode = S_IFREG | 0644, .nlink = 1};
+	struct rfs_lease l = {.ino = 42,
+			      .chunk_id = 9,
+			      .version = 1,
+			      .chunk_size = 1 << 20,
+			      .n_replicas = 2};
+	const char *body;
+	struct rfs_op op;
+	size_t len = 0;
+	char *out = NULL;
+
+	body = rfs_httpd_req_body(req, &len);
+	if (rfs_proto_op_decode(body ? body : "", len, &op) == 0) {
+		atomic_store(&f->create_flags, op.flags);
+		rfs_proto_op_release(&op);
+	}
+	atomic_fetch_add(&f->creates, 1);
+	snprintf(l.replicas[0].id, sizeof(l.replicas[0].id), "cs1");
+	snprintf(l.replicas[0].addr, sizeof(l.replicas[0].addr), "%s", f->addr);
+	snprintf(l.replicas[1].id, sizeof(l.replicas[1].id), "cs2");
+	snprintf(l.replicas[1].addr, sizeof(l.replicas[1].addr), "%s", f->addr);
+	if (!f->lease)
+		l.n_replicas = 0;
+	if (rfs_proto_attr_lease_encode(&a, &l, &out, &len) < 0)
+		return -ENOMEM;
+	return rfs_httpd_reply(req, 200, RFS_CONTENT_JSON, out, len);
+}
+
+static const struct rfs_httpd_route fake_routes[] = {
+    {"POST", RFS_PATH_SYNC, fake_sync, NULL, 0},
+    {"POST", RFS_PATH_NS "create", fake_create, NULL, 1 << 16},
+};
+
+static void fake_start(struct fake *f)
+{
+	struct rfs_httpd_opts o = {.name = "fake",
+				   .bind_addr = "127.0.0.1",
+				   .threads = 2,
+				   .routes = fake_routes,
+				   .n_routes = 2,
+				   .ctx = f};
+
+	CU_ASSERT_EQUAL_FATAL(rfs_httpd_start(&o, &f->srv), 0);
+	snprintf(f->addr, sizeof(f->addr), "127.0.0.1:%u",
+		 (unsigned)rfs_httpd_port(f->srv));
+}
+
+/* A client of the fake and a chunk engine over it. */
+static struct rfs_client *fake_client(const struct fake *f, struct rfs_cio **io)
+{
+	struct rfs_client_opts o = {.meta = f->addr};
+	struct rfs_client *c = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(rfs_client_new(&o, &c), 0);
+	*io = rfs_cio_new(c, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*io);
+	return c;
+}
+
+static void test_client_sync_set(void)
+{
+	struct rfs_sync_set s = {0};
+	struct rfs_sync_set t = {0};
+	char addr[32];
+
+	CU_ASSERT_EQUAL(rfs_sync_set_add(&s, "127.0.0.1:1"), 0);
+	CU_ASSERT_EQUAL(rfs_sync_set_add(&s, "127.0.0.1:2"), 0);
+	CU_ASSERT_EQUAL(rfs_sync_set_add(&s, "127.0.0.1:1"), 0);
+	CU_ASSERT_EQUAL(s.n, 2);
+	/* grows past its first allocation */
+	for (int i = 0; i < 40; i++) {
+		snprintf(addr, sizeof(addr), "10.0.0.%d:9500", i);
+		CU_ASSERT_EQUAL(rfs_sync_set_add(&t, addr), 0);
+	}
+	CU_ASSERT_EQUAL(rfs_sync_set_add(&t, "127.0.0.1:2"), 0);
+	CU_ASSERT_EQUAL(rfs_sync_set_merge(&s, &t), 0);
+	CU_ASSERT_EQUAL(s.n, 42);
+	CU_ASSERT_STRING_EQUAL(s.addr[2], "10.0.0.0:9500");
+	rfs_sync_set_release(&t);
+	CU_ASSERT_EQUAL(t.n, 0);
+	CU_ASSERT_PTR_NULL(t.addr);
+	rfs_sync_set_release(&s);
+}
+
+static void test_client_sync_servers(void)
+{
+	struct fake f = {0};
+	struct fake g = {.fail_sync = true};
+	struct rfs_sync_set s = {0};
+	struct rfs_client *c;
+	struct rfs_cio *io;
+
+	fake_start(&f);
+	fake_start(&g);
+	c = fake_client(&f, &io);
+	/* nothing to sync: no request */
+	CU_ASSERT_EQUAL(rfs_cio_sync(io, &s), 0);
+	CU_ASSERT_EQUAL(atomic_load(&f.syncs), 0);
+	CU_ASSERT_EQUAL(rfs_sync_set_add(&s, f.addr), 0);
+	CU_ASSERT_EQUAL(rfs_cio_sync(io, &s), 0);
+	CU_ASSERT_EQUAL(atomic_load(&f.syncs), 1);
+	/* one server failing fails the sync; the others still synced */
+	CU_ASSERT_EQUAL(rfs_sync_set_add(&s, g.addr), 0);
+	CU_ASSERT_EQUAL(rfs_cio_sync(io, &s), -EIO);
+	CU_ASSERT_EQUAL(atomic_load(&f.syncs), 2);
+	CU_ASSERT_EQUAL(atomic_load(&g.syncs), 1);
+	CU_ASSERT_EQUAL(s.n, 2);
+	rfs_sync_set_release(&s);
+	rfs_cio_free(io);
+	rfs_client_free(c);
+	rfs_httpd_stop(g.srv);
+	rfs_httpd_stop(f.srv);
+}
+
+static void test_client_create_lease(void)
+{
+	struct fake f = {.lease = true};
+	struct rfs_lease l;
+	struct rfs_attr a;
+	struct rfs_client *c;
+	struct rfs_cio *io;
+
+	fake_start(&f);
+	c = fake_client(&f, &io);
+	CU_ASSERT_EQUAL(rfs_client_create_lease(c, RFS_ROOT_INO, "x", 0644, 1,
+						2, RFS_CREATE_EXCL, &a, &l),
+			0);
+	CU_ASSERT_EQUAL(atomic_load(&f.create_flags),
+			RFS_CREATE_EXCL | RFS_CREATE_LEASE);
+	CU_ASSERT_EQUAL(a.ino, 42);
+	CU_ASSERT_EQUAL(l.ino, 42);
+	CU_ASSERT_EQUAL(l.index, 0);
+	CU_ASSERT_EQUAL(l.chunk_id, 9);
+	CU_ASSERT_EQUAL(l.version, 1);
+	CU_ASSERT_EQUAL(l.n_replicas, 2);
+	CU_ASSERT_STRING_EQUAL(l.replicas[1].addr, f.addr);
+	/* a reply without a lease: the create still succeeds */
+	f.lease = false;
+	CU_ASSERT_EQUAL(rfs_client_create_lease(c, RFS_ROOT_INO, "y", 0644, 1,
+						2, 0, &a, &l),
+			0);
+	CU_ASSERT_EQUAL(a.ino, 42);
+	CU_ASSERT_EQUAL(l.n_replicas, 0);
+	/* and the plain create reads the attr of the same reply */
+	f.lease = true;
+	CU_ASSERT_EQUAL(
+	    rfs_client_create(c, RFS_ROOT_INO, "z", 0644, 1, 2, 0, &a), 0);
+	CU_ASSERT_EQUAL(atomic_load(&f.create_flags), 0);
+	CU_ASSERT_EQUAL(a.ino, 42);
+	CU_ASSERT_EQUAL(atomic_load(&f.creates), 3);
+	rfs_cio_free(io);
+	rfs_client_free(c);
+	rfs_httpd_stop(f.srv);
+}
 
 /* --- addresses --------------------------------------------------------- */
 
@@ -579,6 +763,9 @@ static const struct rfs_test client_tests[] = {
     RFS_TEST(test_client_cli_help_and_version),
     RFS_TEST(test_client_cli_meta_precedence),
     RFS_TEST(test_client_cli_every_command_has_help),
+    RFS_TEST(test_client_sync_set),
+    RFS_TEST(test_client_sync_servers),
+    RFS_TEST(test_client_create_lease),
 };
 
 int main(void)

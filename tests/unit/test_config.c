@@ -480,6 +480,35 @@ static void test_config_find_flag(void)
 	CU_ASSERT_EQUAL(rfs_config_find_flag(1, none), RFS_CONFIG_FLAG_NONE);
 }
 
+static enum rfs_config_flag printed_flag;
+static int n_printed;
+
+static void record_flag(enum rfs_config_flag flag)
+{
+	printed_flag = flag;
+	n_printed++;
+}
+
+static void test_config_early_flags(void)
+{
+	char *none[] = {"prog", "--port=1", "--", "-h", NULL};
+	char *help[] = {"prog", "--port=1", "--help", NULL};
+	char *version[] = {"prog", "--version", "-h", NULL};
+
+	n_printed = 0;
+	CU_ASSERT_EQUAL(rfs_config_early_flags(4, none, record_flag),
+			RFS_CONFIG_FLAG_NONE);
+	CU_ASSERT_EQUAL(n_printed, 0);
+	CU_ASSERT_EQUAL(rfs_config_early_flags(3, help, record_flag),
+			RFS_CONFIG_FLAG_HELP);
+	CU_ASSERT_EQUAL(n_printed, 1);
+	CU_ASSERT_EQUAL(printed_flag, RFS_CONFIG_FLAG_HELP);
+	CU_ASSERT_EQUAL(rfs_config_early_flags(3, version, record_flag),
+			RFS_CONFIG_FLAG_VERSION);
+	CU_ASSERT_EQUAL(n_printed, 2);
+	CU_ASSERT_EQUAL(printed_flag, RFS_CONFIG_FLAG_VERSION);
+}
+
 static void test_config_args_positional(void)
 {
 	char err[RFS_CONFIG_ERR_MAX];
@@ -635,6 +664,7 @@ int main(void)
 	    RFS_TEST(test_config_release),
 	    RFS_TEST(test_config_setup_daemon_args),
 	    RFS_TEST(test_config_find_flag),
+	    RFS_TEST(test_config_early_flags),
 	};
 	static const struct rfs_test_suite suite = {
 	    .name = "config",

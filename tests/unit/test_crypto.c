@@ -97,6 +97,31 @@ static void test_crypto_hex_encode(void)
 	CU_ASSERT_STRING_EQUAL(hex, "");
 }
 
+static void test_crypto_hex_decode(void)
+{
+	uint64_t v = 7;
+
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("0001abFF7f", 10, &v), 0);
+	CU_ASSERT_EQUAL(v, 0x0001abff7fULL);
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("ffffffffffffffff", 16, &v), 0);
+	CU_ASSERT_EQUAL(v, UINT64_MAX);
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("a", 1, &v), 0);
+	CU_ASSERT_EQUAL(v, 0xa);
+	/* only the digits asked for are read */
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("12zz", 2, &v), 0);
+	CU_ASSERT_EQUAL(v, 0x12);
+	v = 7;
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("12g4", 4, &v), -EPROTO);
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("12", 4, &v), -EPROTO);
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("-1", 2, &v), -EPROTO);
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64(" 1", 2, &v), -EPROTO);
+	CU_ASSERT_EQUAL(v, 7);
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("1", 0, &v), -EINVAL);
+	CU_ASSERT_EQUAL(rfs_hex_decode_u64("00000000000000000", 17, &v),
+			-EINVAL);
+	CU_ASSERT_EQUAL(v, 7);
+}
+
 static void test_crypto_base64_vectors(void)
 {
 	/* RFC 4648 section 10 */
@@ -200,6 +225,7 @@ int main(void)
 	    RFS_TEST(test_crypto_hmac_sha256),
 	    RFS_TEST(test_crypto_random_bytes),
 	    RFS_TEST(test_crypto_hex_encode),
+	    RFS_TEST(test_crypto_hex_decode),
 	    RFS_TEST(test_crypto_base64_vectors),
 	    RFS_TEST(test_crypto_base64_round_trip),
 	    RFS_TEST(test_crypto_base64_malformed),

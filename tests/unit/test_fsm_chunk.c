@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <CUnit/Basic.h>
 
@@ -124,6 +125,139 @@ static void test_fsm_chunk_lease_target_types(void)
 	CU_ASSERT_EQUAL(ft_lease(fsm, 999, 0, 1, 1, NULL), -ENOENT);
 	CU_ASSERT_EQUAL(ft_lease(fsm, l.ino, 0, 1, 1, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(ft_lease(fsm, ino, UINT64_MAX / 2, 1, 1, NULL), -EFBIG);
+	ms_fsm_free(fsm);
+}
+
+/* A create op asking for a lease on chunk 0 with the leader's fields. */
+static void create_lease_op(struct rfs_op *op, const char *name, uint32_t flags,
+			    uint64_t chunk_id, uint32_t n_replicas)
+{
+	ft_op(op, RFS_OP_CREATE);
+	op->parent = RFS_ROOT_INO;
+	ft_name(op->name, name);
+	op->mode = S_IFREG | 0644;
+	op->flags = flags | RFS_CREATE_LEASE;
+	op->chunk_id = chunk_id;
+	op->n_replicas = n_replicas;
+	for (uint32_t i = 0; i < n_replicas; i++)
+		snprintf(op->replicas[i].id, sizeof(op->replicas[i].id), "cs%u",
+			 i + 1);
+}
+
+static void test_fsm_chunk_create_lease(void)
+{
+	uint64_t ino;
+	struct ms_fsm *fsm = chunk_setup(&ino);
+	struct ms_fsm_result res;
+	struct rfs_chunk c;
+	struct rfs_op op;
+
+	create_lease_op(&op, "g", RFS_CREATE_EXCL, 7, 2);
+	CU_ASSERT_EQUAL_FATAL(ms_fsm_apply(fsm, &op, &res), 0);
+	CU_ASSERT_NOT_EQUAL(res.attr.ino, 0);
+	CU_ASSERT_EQUAL(res.attr.size, 0);
+	/* the same entry leased chunk 0 as a lease op would */
+	CU_ASSERT_EQUAL(res.lease.ino, res.attr.ino);
+	CU_ASSERT_EQUAL(res.lease.index, 0);
+	CU_ASSERT_EQUAL(res.lease.chunk_id, 7);
+	CU_ASSERT_EQUAL(res.lease.version, 1);
+	CU_ASSERT_EQUAL(res.lease.prev_version, 0);
+	CU_ASSERT_EQUAL(res.lease.chunk_size, FT_CHUNK);
+	CU_ASSERT_EQUAL(res.lease.n_replicas, 2);
+	CU_ASSERT_STRING_EQUAL(res.lease.replicas[1].addr, "127.0.0.1:9502");
+	CU_ASSERT_EQUAL(ms_fsm_next_chunk_id(fsm), 8);
+	CU_ASSERT_EQUAL(ms_fsm_chunk_at(fsm, res.attr.ino, 0, &c), 0);
+	CU_ASSERT_EQUAL(c.version, 0);
+	/* committing it needs no other lease */
+	CU_ASSERT_EQUAL(ft_commit(fsm, res.attr.ino, 0, 7, 1, 4096, 2), 0);
+	CU_ASSERT_EQUAL(ms_fsm_chunk_at(fsm, res.attr.ino, 0, &c), 0);
+	CU_ASSERT_EQUAL(c.version, 1);
+	CU_ASSERT_EQUAL(c.length, 4096);
+	ms_fsm_free(fsm);
+}
+
+static void test_fsm_chunk_create_lease_left_out(void)
+{
+	uint64_t ino;
+	struct ms_fsm *fsm = chunk_setup(&ino);
+	struct ms_fsm_result res;
+	struct rfs_chunk c;
+	struct rfs_op op;
+
+	/* an existing file (no O_EXCL) is opened, nothing leased */
+	create_lease_op(&op, "f", 0, 7, 2);
+	CU_ASSERT_EQUAL(ms_fsm_apply(fsm, &op, &res), 0);
+	CU_ASSERT_EQUAL(res.attr.ino, ino);
+	CU_ASSERT_EQUAL(res.lease.n_replicas, 0);
+	CU_ASSERT_EQUAL(ms_fsm_chunk_at(fsm, ino, 0, &c), -ENOENT);
+	CU_ASSERT_EQUAL(ms_fsm_next_chunk_id(fsm), 1);
+	/* fields a lease would refuse: the file is made without one */
+	create_lease_op(&op, "h", 0, 7, 0);
+	CU_ASSERT_EQUAL(ms_fsm_apply(fsm, &op, &res), 0);
+	CU_ASSERT_NOT_EQUAL(res.attr.ino, 0);
+	CU_ASSERT_EQUAL(res.lease.n_replicas, 0);
+	CU_ASSERT_EQUAL(ms_fsm_chunk_at(fsm, res.attr.ino, 0, &c), -ENOENT);
+	CU_ASSERT_EQUAL(ft_lease(fsm, ino, 0, 9, 1, NULL), 0);
+	create_lease_op(&op, "i", 0, 5, 2); /* id below the next one */
+	CU_ASSERT_EQUAL(ms_fsm_apply(fsm, &op, &res), 0);
+	CU_ASSERT_EQUAL(res.lease.n_replicas, 0);
+	/* unknown flags are refused */
+	create_lease_op(&op, "j", 1u << 7, 11, 2);
+	CU_ASSERT_EQUAL(ms_fsm_apply(fsm, &op, &res), -EINVAL);
+	ms_fsm_free(fsm);
+}
+
+static void test_fsm_chunk_create_lease_unused_dropped(void)
+{
+	uint64_t ino;
+	struct ms_fsm *fsm = chunk_setup(&ino);
+	struct rfs_inv_entry e[] = {{3, 1, 4096}};
+	struct rfs_inventory inv = {.entries = e, .n = 1};
+	struct rfs_inventory del;
+	struct ms_fsm_result res;
+	struct rfs_layout l;
+	struct rfs_op *add;
+	struct rfs_chunk c;
+	struct rfs_op op;
+	size_t n_add;
+
+	snprintf(inv.server_id, sizeof(inv.server_id), "cs1");
+	create_lease_op(&op, "g", RFS_CREATE_EXCL, 3, 2);
+	CU_ASSERT_EQUAL_FATAL(ms_fsm_apply(fsm, &op, &res), 0);
+	/* never committed: no data in the layout, size 0 */
+	CU_ASSERT_EQUAL(ms_fsm_layout(fsm, res.attr.ino, 0, 0, &l), 0);
+	CU_ASSERT_EQUAL(l.n_chunks, 0);
+	CU_ASSERT_EQUAL(l.size, 0);
+	rfs_proto_layout_release(&l);
+	/* a replica written under the lease, not committed yet: kept */
+	CU_ASSERT_EQUAL_FATAL(
+	    ms_fsm_inventory_check(fsm, &inv, &del, &add, &n_add), 0);
+	CU_ASSERT_EQUAL(del.n, 0);
+	CU_ASSERT_EQUAL(n_add, 0);
+	free(add);
+	rfs_proto_inventory_release(&del);
+	/* a truncate that cuts it drops the pending chunk: the replica
+	 * goes (the mount forgets its lease on every truncate) */
+	CU_ASSERT_EQUAL(ft_truncate(fsm, res.attr.ino, 2 * FT_CHUNK), 0);
+	CU_ASSERT_EQUAL(ms_fsm_chunk_at(fsm, res.attr.ino, 0, &c), 0);
+	CU_ASSERT_EQUAL(ft_truncate(fsm, res.attr.ino, 0), 0);
+	CU_ASSERT_EQUAL(ms_fsm_chunk_at(fsm, res.attr.ino, 0, &c), -ENOENT);
+	CU_ASSERT_EQUAL_FATAL(
+	    ms_fsm_inventory_check(fsm, &inv, &del, &add, &n_add), 0);
+	CU_ASSERT_EQUAL(del.n, 1);
+	free(add);
+	rfs_proto_inventory_release(&del);
+	/* and so does an unlink of a file holding one */
+	create_lease_op(&op, "h", RFS_CREATE_EXCL, 4, 2);
+	CU_ASSERT_EQUAL_FATAL(ms_fsm_apply(fsm, &op, &res), 0);
+	CU_ASSERT_EQUAL(res.lease.chunk_id, 4);
+	CU_ASSERT_EQUAL(ft_unlink(fsm, RFS_ROOT_INO, "h"), 0);
+	e[0].chunk_id = 4;
+	CU_ASSERT_EQUAL_FATAL(
+	    ms_fsm_inventory_check(fsm, &inv, &del, &add, &n_add), 0);
+	CU_ASSERT_EQUAL(del.n, 1);
+	free(add);
+	rfs_proto_inventory_release(&del);
 	ms_fsm_free(fsm);
 }
 
@@ -407,6 +541,9 @@ int main(void)
 	    RFS_TEST(test_fsm_chunk_lease_existing_bumps_version),
 	    RFS_TEST(test_fsm_chunk_lease_bad_replicas_einval),
 	    RFS_TEST(test_fsm_chunk_lease_target_types),
+	    RFS_TEST(test_fsm_chunk_create_lease),
+	    RFS_TEST(test_fsm_chunk_create_lease_left_out),
+	    RFS_TEST(test_fsm_chunk_create_lease_unused_dropped),
 	    RFS_TEST(test_fsm_chunk_commit_sets_size),
 	    RFS_TEST(test_fsm_chunk_commit_rules),
 	    RFS_TEST(test_fsm_chunk_layout),

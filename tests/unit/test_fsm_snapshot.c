@@ -214,6 +214,27 @@ static void gen_link(struct gen *g, struct rfs_op *op)
 	gen_name(g, op->newname);
 }
 
+/* Unlinked open files: release one orphan (its own session or another),
+ * or drop every orphan of a session. */
+static void gen_orphan_op(struct gen *g, const struct ms_fsm *fsm,
+			  struct rfs_op *op)
+{
+	uint64_t ino;
+	uint64_t session;
+	size_t n = ms_fsm_orphan_count(fsm);
+
+	op->session = gen_below(g, 3) + 1;
+	if (n && gen_below(g, 3) &&
+	    ms_fsm_orphan_at(fsm, gen_below(g, n), &ino, &session) == 0) {
+		op->type = RFS_OP_RELEASE_ORPHAN;
+		op->ino = ino;
+		if (gen_below(g, 4))
+			op->session = session;
+		return;
+	}
+	op->type = RFS_OP_DROP_ORPHANS;
+}
+
 /* One random op as a leader would propose it after the ops so far. */
 static void gen_op(struct gen *g, const struct ms_fsm *fsm, int64_t now,
 		   struct rfs_op *op)
@@ -242,10 +263,15 @@ static void gen_op(struct gen *g, const struct ms_fsm *fsm, int64_t now,
 		gen_setattr(g, op);
 	else if (k < 74)
 		gen_xattr(g, op);
+	else if (k < 77)
+		gen_orphan_op(g, fsm, op);
 	else if (k < 87 || g->n_leases == 0)
 		gen_lease(g, fsm, op);
 	else
 		gen_commit(g, op);
+	/* orphans: unlink and rename with a session (0 = none) */
+	if (op->type == RFS_OP_UNLINK || op->type == RFS_OP_RENAME)
+		op->session = gen_below(g, 3);
 }
 
 /* Learns inode numbers and leases from what an op returned. */
@@ -347,6 +373,7 @@ static void test_fsm_snapshot_replay_identical(void)
 	CU_ASSERT(log.ok > REPLAY_OPS / 3);
 	CU_ASSERT(inodes > 20);
 	CU_ASSERT(chunks > 10);
+	CU_ASSERT(ms_fsm_orphan_count(a) > 0);
 	oplog_free(&log);
 	ms_fsm_free(a);
 	ms_fsm_free(b);
@@ -579,16 +606,25 @@ static void test_fsm_snapshot_header_checks(void)
 	CU_ASSERT_EQUAL_FATAL(ms_fsm_snapshot(a, &buf, &len), 0);
 	p = buf;
 	CU_ASSERT_EQUAL(memcmp(p, "RFSMSNAP", 8), 0);
-	CU_ASSERT_EQUAL(p[8], 1); /* format version, little-endian */
+	CU_ASSERT_EQUAL(p[8], 2); /* format version, little-endian */
 	CU_ASSERT_EQUAL(ms_fsm_restore(buf, len, &c), 0);
 	CU_ASSERT(snaps_equal(a, c));
 	ms_fsm_free(c);
-	p[8] = 2; /* a future version is refused even with a valid CRC */
+	p[8] = 3; /* a future version is refused even with a valid CRC */
 	fix_crc(p, len);
 	CU_ASSERT_EQUAL(ms_fsm_restore(buf, len, &c), -EBADMSG);
 	CU_ASSERT_PTR_NULL(c);
+	/* version 1 had no orphan table (its u64 count, 0 here) */
 	p[8] = 1;
+	fix_crc(p, len);
+	CU_ASSERT_EQUAL(ms_fsm_restore(buf, len, &c), -EBADMSG);
+	memmove(p + len - 12, p + len - 4, 4);
+	fix_crc(p, len - 8);
+	CU_ASSERT_EQUAL(ms_fsm_restore(buf, len - 8, &c), 0);
+	CU_ASSERT(snaps_equal(a, c));
+	ms_fsm_free(c);
 	p[0] = 'X';
+	len -= 8;
 	fix_crc(p, len);
 	CU_ASSERT_EQUAL(ms_fsm_restore(buf, len, &c), -EBADMSG);
 	free(buf);

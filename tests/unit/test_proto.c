@@ -180,6 +180,42 @@ static void test_proto_attr_roundtrip(void)
 	CU_ASSERT(tp_all_zero(&b, sizeof(b)));
 }
 
+/* RFS_READDIR_PLUS replies: entries with and without "attr". */
+static void test_proto_readdir_plus_attrs(void)
+{
+	static const char bad[] = "{\"entries\":[{\"ino\":\"01\","
+				  "\"cookie\":\"03\",\"name\":\"a\","
+				  "\"attr\":7}],\"eof\":true}";
+	struct rfs_readdir_reply r;
+	struct rfs_readdir_reply b;
+	char *text;
+	size_t len;
+	size_t i;
+
+	tp_sample_readdir(&r, 5);
+	for (i = 1; i < r.n; i += 2) {
+		r.entries[i].has_attr = true;
+		tp_sample_attr(&r.entries[i].attr);
+		r.entries[i].attr.ino = r.entries[i].ino;
+		r.entries[i].attr.size = i * 4096;
+	}
+	CU_ASSERT_EQUAL_FATAL(rfs_proto_readdir_encode(&r, &text, &len), 0);
+	CU_ASSERT_EQUAL_FATAL(rfs_proto_readdir_decode(text, len, &b), 0);
+	CU_ASSERT_EQUAL_FATAL(b.n, r.n);
+	for (i = 0; i < r.n; i++) {
+		CU_ASSERT_EQUAL(b.entries[i].has_attr, r.entries[i].has_attr);
+		CU_ASSERT(memcmp(&b.entries[i].attr, &r.entries[i].attr,
+				 sizeof(b.entries[i].attr)) == 0);
+		CU_ASSERT_STRING_EQUAL(b.entries[i].name, r.entries[i].name);
+	}
+	rfs_proto_readdir_release(&b);
+	rfs_proto_readdir_release(&r);
+	free(text);
+	/* an "attr" that is not an object is a malformed reply */
+	CU_ASSERT(rfs_proto_readdir_decode(bad, sizeof(bad) - 1, &b) < 0);
+	CU_ASSERT_PTR_NULL(b.entries);
+}
+
 static void test_proto_readdir_roundtrip(void)
 {
 	struct rfs_readdir_reply r;
@@ -269,6 +305,28 @@ static void test_proto_statfs_roundtrip(void)
 	CU_ASSERT_EQUAL_FATAL(rfs_proto_statfs_decode(text, len, &b), 0);
 	CU_ASSERT(memcmp(&s, &b, sizeof(s)) == 0);
 	free(text);
+}
+
+/* The unlink/rename reply: {} without an orphan, else its ino. */
+static void test_proto_orphan_roundtrip(void)
+{
+	struct rfs_orphan_reply o = {.orphan = UINT64_MAX - 3};
+	struct rfs_orphan_reply b = {.orphan = 1};
+	char *text;
+	size_t len;
+
+	CU_ASSERT_EQUAL_FATAL(rfs_proto_orphan_encode(&o, &text, &len), 0);
+	CU_ASSERT_EQUAL_FATAL(rfs_proto_orphan_decode(text, len, &b), 0);
+	CU_ASSERT_EQUAL(b.orphan, o.orphan);
+	free(text);
+	o.orphan = 0;
+	CU_ASSERT_EQUAL_FATAL(rfs_proto_orphan_encode(&o, &text, &len), 0);
+	CU_ASSERT_EQUAL(len, 2);
+	CU_ASSERT_NSTRING_EQUAL(text, "{}", 2);
+	free(text);
+	CU_ASSERT_EQUAL(rfs_proto_orphan_decode("{}", 2, &b), 0);
+	CU_ASSERT_EQUAL(b.orphan, 0);
+	CU_ASSERT(rfs_proto_orphan_decode("{\"orphan\":1}", 12, &b) < 0);
 }
 
 static void test_proto_lease_roundtrip(void)
@@ -594,8 +652,10 @@ int main(void)
 	    RFS_TEST(test_proto_op_encode_invalid),
 	    RFS_TEST(test_proto_attr_roundtrip),
 	    RFS_TEST(test_proto_readdir_roundtrip),
+	    RFS_TEST(test_proto_readdir_plus_attrs),
 	    RFS_TEST(test_proto_value_roundtrip),
 	    RFS_TEST(test_proto_statfs_roundtrip),
+	    RFS_TEST(test_proto_orphan_roundtrip),
 	    RFS_TEST(test_proto_lease_roundtrip),
 	    RFS_TEST(test_proto_layout_roundtrip),
 	    RFS_TEST(test_proto_server_roundtrip),

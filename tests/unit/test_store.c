@@ -635,6 +635,29 @@ static void test_store_enospc(void)
 	free(data);
 }
 
+/* A replica stored without fsync is complete and readable at once, and a
+ * sync afterwards succeeds. */
+static void test_store_put_nosync_then_sync(void)
+{
+	struct cs_store *st = st_open_one();
+	uint32_t crcs[2];
+	struct cs_store_write *w = NULL;
+	uint8_t *buf = st_random_buf(100000, 7);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	rfs_crc_blocks(buf, 100000, crcs);
+	CU_ASSERT_EQUAL_FATAL(
+	    cs_store_write_begin(st, 0x51, 1, 100000, crcs, 2, &w), 0);
+	CU_ASSERT_EQUAL(st_feed(w, buf, 100000), 0);
+	CU_ASSERT_EQUAL(cs_store_write_commit(w, false), 0);
+	st_check_chunk(st, 0x51, 1, buf, 100000);
+	CU_ASSERT_EQUAL(cs_store_sync(st), 0);
+	st_check_chunk(st, 0x51, 1, buf, 100000);
+	free(buf);
+	cs_store_close(st);
+}
+
 static void test_store_server_id(void)
 {
 	char id[RFS_SERVER_ID_MAX + 1];
@@ -747,6 +770,7 @@ int main(void)
 	    RFS_TEST(test_store_reopen_rebuilds_index),
 	    RFS_TEST(test_store_crash_leftovers_cleaned),
 	    RFS_TEST(test_store_enospc),
+	    RFS_TEST(test_store_put_nosync_then_sync),
 	    RFS_TEST(test_store_server_id),
 	    RFS_TEST(test_store_dir_locked),
 	    RFS_TEST(test_store_concurrent_writers),

@@ -1,0 +1,152 @@
+#!/bin/bash
+# Metadata round trips of the FUSE client, counted on the metaserver's
+# /metrics: a readdirplus page is one readdir request that carries every
+# entry's attributes (no getattr per entry), with attributes as the files
+# have them; a listing read to its end costs no extra request to learn that
+# nothing follows; a listing resumed from an offset sees each entry once.
+# Each count is taken on a fresh second mount, so the kernel has nothing
+# cached. Skipped (77) when /dev/fuse or fusermount3 is not usable.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fuselib.sh"
+
+RFS_CASES="fuse_meta_mount fuse_meta_make fuse_meta_readdirplus_attrs
+fuse_meta_readdirplus_one_trip fuse_meta_readdir_eof fuse_meta_readdir_resume
+fuse_meta_unmount"
+fc_setup
+rfs_cluster_start || rfs_abort "cluster did not start: $RFS_REASON"
+M=$RFS_TMP/mnt
+M2=$RFS_TMP/mnt2
+NFILES=300
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
+# meta_count ROUTE: requests the metaserver served on ROUTE so far.
+meta_count() {
+	curl -s --max-time "$RFS_CURL_TIMEOUT" \
+		"http://127.0.0.1:${RFS_PORT[meta]}/metrics" |
+		awk -v r="route=\"$1\"" 'index($0, r) { print $NF; exit }'
+}
+
+# counts_now: "readdir getattr lookup" request counts.
+counts_now() {
+	echo "$(meta_count readdir) $(meta_count getattr) $(meta_count lookup)"
+}
+
+# A directory of NFILES files of distinct sizes and modes, a subdirectory
+# and a symlink, made through the first mount.
+case_make() {
+	local i
+	umask 022
+	mkdir -p "$M/big" "$M/small" || { fail "mkdir"; return; }
+	for i in $(seq 1 $NFILES); do
+		head -c "$i" /dev/zero >"$M/big/f$i" || { fail "write f$i"; return; }
+	done
+	chmod 0600 "$M/big/f7" && chmod 0751 "$M/big/f8" &&
+		mkdir "$M/big/sub" && ln -s target "$M/big/sym" &&
+		: >"$M/small/a" && : >"$M/small/b" || fail "setup"
+	[ -z "$RFS_REASON" ]
+}
+
+# Sizes, modes and types from the readdirplus attributes match the files.
+case_readdirplus_attrs() {
+	local out want
+	fc_mount m2 "$M2" || { fail "second mount"; return; }
+	out=$(cd "$M2/big" && ls -ln --time-style=+ . | awk 'NR > 1 {
+		print $1, ($1 ~ /^d/ ? "-" : $5), $NF }' | sort)
+	want=$(
+		for i in $(seq 1 $NFILES); do
+			m=-rw-r--r--
+			[ "$i" = 7 ] && m=-rw-------
+			[ "$i" = 8 ] && m=-rwxr-x--x
+			echo "$m $i f$i"
+		done
+		echo "drwxr-xr-x - sub"
+		echo "lrwxrwxrwx 6 target"
+	)
+	want=$(echo "$want" | sort)
+	[ "$out" = "$want" ] || fail "ls -l differs: $(diff <(echo "$want") \
+		<(echo "$out") | head -5 | tr '\n' '|')"
+	fc_umount m2 "$M2"
+	[ -z "$RFS_REASON" ]
+}
+
+# ls -l of NFILES + 2 entries on a cold mount: a few readdir requests, not
+# a getattr or lookup per entry.
+case_readdirplus_one_trip() {
+	local before after rd ga lk
+	fc_mount m2 "$M2" || { fail "second mount"; return; }
+	stat "$M2/big" >/dev/null || { fail "stat big"; return; }
+	read -r -a before <<<"$(counts_now)"
+	[ "$(ls -l "$M2/big" | wc -l)" = $((NFILES + 3)) ] ||
+		fail "ls -l lists $(ls -l "$M2/big" | wc -l) lines"
+	read -r -a after <<<"$(counts_now)"
+	rd=$((after[0] - before[0]))
+	ga=$((after[1] - before[1]))
+	lk=$((after[2] - before[2]))
+	rfs_log "ls -l of $((NFILES + 2)) entries: readdir=$rd getattr=$ga lookup=$lk"
+	[ "$rd" -ge 1 ] && [ "$rd" -le 8 ] || fail "$rd readdir requests"
+	[ $((ga + lk)) -le 8 ] ||
+		fail "$ga getattr + $lk lookup requests for one ls -l"
+	fc_umount m2 "$M2"
+	[ -z "$RFS_REASON" ]
+}
+
+# A small directory listed whole on a cold mount, twice (the kernel may
+# use readdirplus the first time, readdir the next): one readdir request
+# each.
+case_readdir_eof() {
+	local before after n
+	fc_mount m2 "$M2" || { fail "second mount"; return; }
+	stat "$M2/small" >/dev/null || { fail "stat small"; return; }
+	for n in 1 2; do
+		read -r -a before <<<"$(counts_now)"
+		[ "$(ls -a "$M2/small" | tr '\n' ' ')" = ". .. a b " ] ||
+			fail "listing $n: $(ls -a "$M2/small" | tr '\n' ' ')"
+		read -r -a after <<<"$(counts_now)"
+		[ $((after[0] - before[0])) = 1 ] ||
+			fail "listing $n: $((after[0] - before[0])) readdir requests"
+	done
+	fc_umount m2 "$M2"
+	[ -z "$RFS_REASON" ]
+}
+
+# Reading a listing in small steps (telldir/seekdir through Python's
+# scandir on a reopened directory is not possible: use getdents64 with a
+# tiny buffer) still gives every entry exactly once.
+case_readdir_resume() {
+	rfs_run "$PY" -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_getdents64 = 217
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+buf = ctypes.create_string_buffer(96)
+names = []
+while True:
+    n = libc.syscall(SYS_getdents64, fd, buf, len(buf))
+    if n < 0:
+        sys.exit("getdents64: errno %d" % ctypes.get_errno())
+    if n == 0:
+        break
+    off = 0
+    while off < n:
+        reclen = int.from_bytes(buf.raw[off + 16:off + 18], "little")
+        name = buf.raw[off + 19:off + reclen].split(b"\0", 1)[0]
+        names.append(name.decode())
+        off += reclen
+os.close(fd)
+want = sorted(["."] + [".."] + os.listdir(sys.argv[1]))
+if sorted(names) != want or len(names) != len(set(names)):
+    sys.exit("got %d names (%d distinct), want %d" %
+             (len(names), len(set(names)), len(want)))
+' "$M/big" || fail "$(rfs_err_tail)"
+	[ -z "$RFS_REASON" ]
+}
+
+rfs_case fuse_meta_mount fc_mount m1 "$M"
+rfs_case fuse_meta_make case_make
+rfs_case fuse_meta_readdirplus_attrs case_readdirplus_attrs
+rfs_case fuse_meta_readdirplus_one_trip case_readdirplus_one_trip
+rfs_case fuse_meta_readdir_eof case_readdir_eof
+rfs_case fuse_meta_readdir_resume case_readdir_resume
+rfs_case fuse_meta_unmount fc_umount m1 "$M"
+rfs_finish
