@@ -21,6 +21,10 @@ void rfs_client_note_error(struct rfs_client *c, int err, bool from_meta,
 void rfs_client_httpc_opts(const struct rfs_client *c,
 			   struct rfs_httpc_opts *out);
 
+/* Pass the "dirs" of a namespace change's reply body to the callback of
+ * rfs_client_set_dirs_cb, if any. */
+void rfs_client_notify_dirs(struct rfs_client *c, const char *body, size_t len);
+
 /* Chunks in flight for a transfer: o->parallel, defaulted and capped. */
 unsigned int rfs_transfer_parallel(const struct rfs_transfer_opts *o);
 

@@ -31,7 +31,9 @@ struct rfs_client {
 	struct rfs_httpc *pool[CLIENT_POOL_MAX];
 	size_t n_pool;
 	struct rfs_client_error last;
-	uint64_t chunk_size; /* 0 until known */
+	uint64_t chunk_size;	    /* 0 until known */
+	rfs_client_dirs_cb dirs_cb; /* set before the client is shared */
+	void *dirs_arg;
 };
 
 static bool host_char_ok(char ch)
@@ -375,4 +377,22 @@ int rfs_client_chunk_size(struct rfs_client *c, uint64_t *out)
 	pthread_mutex_unlock(&c->lock);
 	*out = st.chunk_size;
 	return 0;
+}
+
+void rfs_client_set_dirs_cb(struct rfs_client *c, rfs_client_dirs_cb cb,
+			    void *arg)
+{
+	c->dirs_cb = cb;
+	c->dirs_arg = arg;
+}
+
+void rfs_client_notify_dirs(struct rfs_client *c, const char *body, size_t len)
+{
+	struct rfs_dir_attrs d;
+
+	if (c->dirs_cb == NULL || body == NULL || len == 0)
+		return;
+	/* a malformed member is ignored: it only saves a later getattr */
+	if (rfs_proto_dirs_decode(body, len, &d) == 0 && d.n > 0)
+		c->dirs_cb(&d, c->dirs_arg);
 }

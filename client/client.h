@@ -120,6 +120,20 @@ int rfs_client_call_once(struct rfs_client *c, const char *method,
 			 const char *path, const char *body, size_t len,
 			 bool idempotent, struct rfs_httpc_reply *reply);
 
+/*
+ * Directory attributes that came with a namespace change's reply
+ * (mkdir, rmdir, create, unlink, rename, link, symlink: the parent, for
+ * rename both; struct rfs_dir_attrs in common/proto.h). Once set, cb is
+ * called with them after each such successful call, from the calling
+ * thread, before the call returns; d is borrowed for the call. A cache
+ * of directory attributes (the FUSE mount) fills itself from it and saves
+ * a getattr. An older metaserver sends none: cb is not called. Set it
+ * before the client is shared between threads; cb NULL turns it off.
+ */
+typedef void (*rfs_client_dirs_cb)(const struct rfs_dir_attrs *d, void *arg);
+void rfs_client_set_dirs_cb(struct rfs_client *c, rfs_client_dirs_cb cb,
+			    void *arg);
+
 /* File system chunk size (from statfs, cached after the first call). */
 int rfs_client_chunk_size(struct rfs_client *c, uint64_t *out);
 

@@ -32,17 +32,30 @@ static int meta_post(struct rfs_client *c, const char *route,
 	return rc;
 }
 
+/* Ops whose reply may carry the "dirs" member. */
+static bool ns_changes_dir(uint32_t type)
+{
+	return type == RFS_OP_MKDIR || type == RFS_OP_RMDIR ||
+	       type == RFS_OP_CREATE || type == RFS_OP_UNLINK ||
+	       type == RFS_OP_RENAME || type == RFS_OP_LINK ||
+	       type == RFS_OP_SYMLINK;
+}
+
 /* POST a namespace op to RFS_PATH_NS "<op name>". */
 static int ns_post(struct rfs_client *c, const struct rfs_op *op,
 		   bool idempotent, struct rfs_httpc_reply *reply)
 {
 	char route[META_ROUTE_MAX];
 	const char *name = rfs_op_name(op->type);
+	int rc;
 
 	if (!name)
 		return -EINVAL;
 	snprintf(route, sizeof(route), "%s%s", RFS_PATH_NS, name);
-	return meta_post(c, route, op, idempotent, reply);
+	rc = meta_post(c, route, op, idempotent, reply);
+	if (rc == 0 && ns_changes_dir(op->type))
+		rfs_client_notify_dirs(c, reply->body, reply->len);
+	return rc;
 }
 
 /* Record a reply we could not decode. */

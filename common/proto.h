@@ -495,4 +495,27 @@ int rfs_proto_orphan_encode(const struct rfs_orphan_reply *o, char **out,
 int rfs_proto_orphan_decode(const char *buf, size_t len,
 			    struct rfs_orphan_reply *o);
 
+/*
+ * Directory attributes riding on a namespace change's reply (the
+ * optional member "dirs": [attr, ...], docs/protocol.md): the parent's
+ * attributes after mkdir, rmdir, create, unlink, symlink, link (the new
+ * parent) and rename (the old parent, then the new one when it differs).
+ * A client that does not know the member ignores it.
+ */
+#define RFS_DIR_ATTRS_MAX 2
+struct rfs_dir_attrs {
+	uint32_t n;
+	struct rfs_attr dir[RFS_DIR_ATTRS_MAX];
+};
+/*
+ * Add d (n 0: nothing) as "dirs" to the JSON object reply buf[0..len)
+ * (len 0: "{}"); *out is malloc'd, the caller's. Returns 0, -EPROTO
+ * (buf is not an object), -ERANGE or -ENOMEM.
+ */
+int rfs_proto_dirs_add(const char *buf, size_t len,
+		       const struct rfs_dir_attrs *d, char **out,
+		       size_t *out_len);
+/* The "dirs" of a reply; none (n 0) when absent. 0 or -EPROTO. */
+int rfs_proto_dirs_decode(const char *buf, size_t len, struct rfs_dir_attrs *d);
+
 #endif

@@ -18,6 +18,7 @@
 #include <fuse_lowlevel.h>
 
 #include "client/client.h"
+#include "fuse-client/dcache.h"
 #include "fuse-client/file.h"
 
 /* Largest FUSE write and read request: 1 MiB (256 pages, the kernel's
@@ -39,6 +40,7 @@ struct fc_ctx {
 	double entry_timeout;
 	struct fc_locks *locks;	    /* lock session (ops_lock.c), set at init */
 	struct fc_orphans *orphans; /* open counts (ops_orphan.c), at init */
+	struct fc_dcache *dcache;   /* directory attributes (dcache.h), init */
 };
 
 /* The op table (ops.c with the data ops of ops_data.c). */

@@ -85,21 +85,35 @@ static void reply_entry(fuse_req_t req, int rc, struct rfs_attr *a)
 		return;
 	}
 	fc_attr_add_dirty(fc, a);
+	fc_dcache_put(fc->dcache, a, fc_dcache_now_ns());
 	fc_entry_from_attr(fc, a, &e);
 	fuse_reply_entry(req, &e);
 }
 
 static void reply_attr(fuse_req_t req, int rc, struct rfs_attr *a)
 {
+	struct fc_ctx *fc = fc_ctx_of(req);
 	struct stat st;
 
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fc_attr_add_dirty(fc_ctx_of(req), a);
+	fc_attr_add_dirty(fc, a);
+	fc_dcache_put(fc->dcache, a, fc_dcache_now_ns());
 	fc_attr_to_stat(a, &st);
-	fuse_reply_attr(req, &st, fc_ctx_of(req)->attr_timeout);
+	fuse_reply_attr(req, &st, fc->attr_timeout);
+}
+
+/* The client library saw a directory's attributes in a change's reply. */
+static void fc_dcache_on_dirs(const struct rfs_dir_attrs *d, void *arg)
+{
+	struct fc_ctx *fc = arg;
+	int64_t now = fc_dcache_now_ns();
+	uint32_t i;
+
+	for (i = 0; i < d->n; i++)
+		fc_dcache_put(fc->dcache, &d->dir[i], now);
 }
 
 static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
@@ -120,6 +134,9 @@ static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want |=
 	    conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	fc = userdata;
+	/* before any other request: without it, every getattr asks */
+	if (fc_dcache_new(FC_DCACHE_SLOTS, fc->attr_timeout, &fc->dcache) == 0)
+		rfs_client_set_dirs_cb(fc->c, fc_dcache_on_dirs, fc);
 	/* without the table, unlinked open files are freed at once */
 	if (fc_orphans_new(&fc->orphans) < 0)
 		fc->orphans = NULL;
@@ -134,6 +151,9 @@ static void fc_op_destroy_all(void *userdata)
 	fc_op_destroy(userdata);
 	fc_orphans_free(fc->orphans);
 	fc->orphans = NULL;
+	rfs_client_set_dirs_cb(fc->c, NULL, NULL);
+	fc_dcache_free(fc->dcache);
+	fc->dcache = NULL;
 }
 
 static void fc_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -145,19 +165,31 @@ static void fc_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_entry(req, rc, &a);
 }
 
-/* Inode numbers are stable metaserver ids: nothing to count or free. */
+/* Inode numbers are stable metaserver ids: nothing to count or free,
+ * but cached directory attributes go with the kernel's inode. */
 static void fc_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+	fc_dcache_drop(fc_ctx_of(req)->dcache, ino);
 	fuse_reply_none(req);
 }
 
 static void fc_op_getattr(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
+	struct fc_ctx *fc = fc_ctx_of(req);
 	struct rfs_attr a;
+	struct stat st;
+	double left;
 	int rc;
 
-	rc = rfs_client_getattr(fc_ctx_of(req)->c, ino, &a);
+	/* a directory's attributes as a change of ours left them: the
+	 * kernel caches them only as long as they had left here */
+	if (fc_dcache_get(fc->dcache, ino, fc_dcache_now_ns(), &a, &left)) {
+		fc_attr_to_stat(&a, &st);
+		fuse_reply_attr(req, &st, left);
+		return;
+	}
+	rc = rfs_client_getattr(fc->c, ino, &a);
 	reply_attr(req, rc, &a);
 }
 
@@ -228,6 +260,8 @@ static void fc_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		rc = fc_files_set_size(fc_ctx_of(req)->files, ino, &sa, &a);
 	else
 		rc = rfs_client_setattr(fc_ctx_of(req)->c, ino, &sa, &a);
+	if (rc < 0)
+		fc_dcache_drop(fc_ctx_of(req)->dcache, ino);
 	reply_attr(req, rc, &a);
 }
 
@@ -288,7 +322,12 @@ static void fc_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void fc_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, -rfs_client_rmdir(fc_ctx_of(req)->c, parent, name));
+	struct fc_ctx *fc = fc_ctx_of(req);
+
+	/* the removed directory's inode is unknown here: forget them all
+	 * (the reply brings the parent's back) */
+	fc_dcache_clear(fc->dcache);
+	fuse_reply_err(req, -rfs_client_rmdir(fc->c, parent, name));
 }
 
 static void fc_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
@@ -320,6 +359,8 @@ static void fc_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	/* RENAME_WHITEOUT and anything newer: not supported */
 	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		rc = -EINVAL;
+	/* a moved directory changes too (ctime, ".."): as for rmdir */
+	fc_dcache_clear(fc->dcache);
 	if (rc == 0)
 		rc = rfs_client_rename_session(fc->c, parent, name, newparent,
 					       newname, rf, session, &orphan);
@@ -409,6 +450,8 @@ static void fc_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		xf |= RFS_XATTR_CREATE;
 	if (flags & XATTR_REPLACE)
 		xf |= RFS_XATTR_REPLACE;
+	/* the change sets the ctime */
+	fc_dcache_drop(fc_ctx_of(req)->dcache, ino);
 	fuse_reply_err(req, -rfs_client_setxattr(fc_ctx_of(req)->c, ino, name,
 						 value, size, xf));
 }
@@ -454,6 +497,7 @@ static void fc_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void fc_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+	fc_dcache_drop(fc_ctx_of(req)->dcache, ino);
 	fuse_reply_err(req,
 		       -rfs_client_removexattr(fc_ctx_of(req)->c, ino, name));
 }

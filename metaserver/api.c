@@ -669,6 +669,9 @@ struct api_call {
 	char what[RFS_NAME_MAX + 64]; /* "mkdir 'a'", for error messages */
 	bool record_hb;
 	struct rfs_server hb;
+	/* directories whose attributes the reply carries ("dirs") */
+	uint32_t n_dirs;
+	uint64_t dirs[RFS_DIR_ATTRS_MAX];
 };
 
 /* The request ended without our reply (server stopping): forget it. */
@@ -690,6 +693,40 @@ static void api_lease_up(struct ms_api *api, struct rfs_lease *lease)
 				     lease->replicas[i].id, ms_api_now_ms(api));
 }
 
+/* The directories a namespace change touched: their attributes go with
+ * the reply, saving the client a getattr of each. */
+static void api_call_dirs(struct api_call *call, const struct rfs_op *op)
+{
+	uint32_t t = op->type;
+
+	if (t == RFS_OP_MKDIR || t == RFS_OP_RMDIR || t == RFS_OP_CREATE ||
+	    t == RFS_OP_UNLINK || t == RFS_OP_SYMLINK || t == RFS_OP_RENAME)
+		call->dirs[call->n_dirs++] = op->parent;
+	if (t == RFS_OP_LINK ||
+	    (t == RFS_OP_RENAME && op->newparent != op->parent))
+		call->dirs[call->n_dirs++] = op->newparent;
+}
+
+/* Add the "dirs" member to the reply *buf (replaced). A directory gone
+ * meanwhile is left out; on failure the reply goes without the member. */
+static void api_add_dirs(struct api_call *call, char **buf, size_t *len)
+{
+	struct rfs_dir_attrs d = {0};
+	char *out = NULL;
+	size_t out_len = 0;
+	uint32_t i;
+
+	for (i = 0; i < call->n_dirs; i++)
+		if (ms_fsm_getattr(call->api->state->fsm, call->dirs[i],
+				   &d.dir[d.n]) == 0)
+			d.n++;
+	if (d.n == 0 || rfs_proto_dirs_add(*buf, *len, &d, &out, &out_len) < 0)
+		return;
+	free(*buf);
+	*buf = out;
+	*len = out_len;
+}
+
 static void api_call_reply(struct api_call *call, int rc,
 			   const struct ms_state_result *r)
 {
@@ -703,11 +740,15 @@ static void api_call_reply(struct api_call *call, int rc,
 				   strerror(-rc));
 		return;
 	}
-	if (call->reply == MS_API_REPLY_EMPTY) {
+	if (call->reply == MS_API_REPLY_EMPTY && call->n_dirs == 0) {
 		ms_api_reply_empty(api, req);
 		return;
 	}
-	if (call->reply == MS_API_REPLY_ATTR) {
+	if (call->reply == MS_API_REPLY_EMPTY) {
+		buf = strdup("{}");
+		len = 2;
+		rc = buf == NULL ? -ENOMEM : 0;
+	} else if (call->reply == MS_API_REPLY_ATTR) {
 		rc = rfs_proto_attr_encode(&r->res.attr, &buf, &len);
 	} else if (call->reply == MS_API_REPLY_ATTR_LEASE) {
 		struct rfs_lease lease = r->res.lease;
@@ -725,6 +766,8 @@ static void api_call_reply(struct api_call *call, int rc,
 		api_lease_up(api, &lease);
 		rc = rfs_proto_lease_encode(&lease, &buf, &len);
 	}
+	if (rc == 0 && call->n_dirs > 0)
+		api_add_dirs(call, &buf, &len);
 	ms_api_reply_json(api, req, rc, buf, len);
 }
 
@@ -802,6 +845,7 @@ int ms_api_propose(struct ms_api *api, struct rfs_httpd_req *req,
 	call->record_hb = hb != NULL;
 	if (hb != NULL)
 		call->hb = *hb;
+	api_call_dirs(call, op);
 	op->now_ns = api_wall_ns();
 	rc = rfs_proto_op_encode(op, &json, &len);
 	if (rc == 0) {

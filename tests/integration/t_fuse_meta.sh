@@ -5,17 +5,22 @@
 # have them; a listing read to its end costs no extra request to learn that
 # nothing follows; a listing resumed from an offset sees each entry once.
 # Each count is taken on a fresh second mount, so the kernel has nothing
-# cached. Skipped (77) when /dev/fuse or fusermount3 is not usable.
+# cached. Namespace changes bring their directory's new attributes along:
+# creates and unlinks cost no getattr of the directory, and the directory
+# attributes the mount shows stay those the metaserver has. Skipped (77) when /dev/fuse or fusermount3 is not usable.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fuselib.sh"
 
 RFS_CASES="fuse_meta_mount fuse_meta_make fuse_meta_readdirplus_attrs
 fuse_meta_readdirplus_one_trip fuse_meta_readdir_eof fuse_meta_readdir_resume
+fuse_meta_changes_no_dir_getattr fuse_meta_dir_attrs_follow_changes
 fuse_meta_unmount"
 fc_setup
 rfs_cluster_start || rfs_abort "cluster did not start: $RFS_REASON"
 M=$RFS_TMP/mnt
 M2=$RFS_TMP/mnt2
+M3=$RFS_TMP/mnt3
+NCHANGES=200
 NFILES=300
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
@@ -142,11 +147,77 @@ if sorted(names) != want or len(names) != len(set(names)):
 	[ -z "$RFS_REASON" ]
 }
 
+# NCHANGES creates and unlinks in one directory: no getattr request (the
+# directory's attributes come with each change). Long cache times on this
+# mount, so no other attribute expires meanwhile.
+case_changes_no_dir_getattr() {
+	local before after ga
+	fc_mount m2 "$M2" -o attr_timeout=60,entry_timeout=60 ||
+		{ fail "second mount"; return; }
+	mkdir "$M2/churn" && stat "$M2/churn" >/dev/null || { fail "mkdir"; return; }
+	read -r -a before <<<"$(counts_now)"
+	rfs_run "$PY" -c '
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    open("%s/f%d" % (d, i), "w").close()
+for i in range(n):
+    os.unlink("%s/f%d" % (d, i))
+' "$M2/churn" "$NCHANGES" || { fail "$(rfs_err_tail)"; return; }
+	read -r -a after <<<"$(counts_now)"
+	ga=$((after[1] - before[1]))
+	rfs_log "$NCHANGES creates + $NCHANGES unlinks: getattr=$ga"
+	[ "$ga" = 0 ] || fail "$ga getattr requests"
+	rmdir "$M2/churn" || fail "rmdir"
+	fc_umount m2 "$M2"
+	[ -z "$RFS_REASON" ]
+}
+
+# A directory's mode, nlink, owner and times seen through the mount, right
+# after each change made through it, equal those a mount without any
+# attribute cache fetches from the metaserver.
+case_dir_attrs_follow_changes() {
+	fc_mount m3 "$M3" -o attr_timeout=0,entry_timeout=0 ||
+		{ fail "uncached mount"; return; }
+	mkdir "$M/attrs" || { fail "mkdir"; return; }
+	rfs_run "$PY" -c '
+import os, sys
+m, ref = sys.argv[1] + "/attrs", sys.argv[2] + "/attrs"
+def key(p):
+    s = os.stat(p)
+    return (oct(s.st_mode), s.st_nlink, s.st_uid, s.st_gid,
+            s.st_mtime_ns, s.st_ctime_ns)
+def check(what, nlink):
+    got, want = key(m), key(ref)
+    if got != want or got[1] != nlink:
+        sys.exit("%s: mount %s, metaserver %s, nlink want %d"
+                 % (what, got, want, nlink))
+check("start", 2)
+for i in range(3):
+    open("%s/f%d" % (m, i), "w").close()
+    check("create %d" % i, 2)
+os.mkdir(m + "/s1"); check("mkdir s1", 3)
+os.mkdir(m + "/s2"); check("mkdir s2", 4)
+os.rmdir(m + "/s1"); check("rmdir s1", 3)
+os.chmod(m, 0o700); check("chmod 0700", 3)
+os.rename(m + "/s2", m + "/s3"); check("rename", 3)
+os.unlink(m + "/f0"); check("unlink", 3)
+os.symlink("t", m + "/l"); check("symlink", 3)
+os.link(m + "/f1", m + "/h"); check("link", 3)
+os.rmdir(m + "/s3"); check("rmdir s3", 2)
+os.chmod(m, 0o755); check("chmod 0755", 2)
+' "$M" "$M3" || fail "$(rfs_err_tail)"
+	fc_umount m3 "$M3"
+	[ -z "$RFS_REASON" ]
+}
+
 rfs_case fuse_meta_mount fc_mount m1 "$M"
 rfs_case fuse_meta_make case_make
 rfs_case fuse_meta_readdirplus_attrs case_readdirplus_attrs
 rfs_case fuse_meta_readdirplus_one_trip case_readdirplus_one_trip
 rfs_case fuse_meta_readdir_eof case_readdir_eof
 rfs_case fuse_meta_readdir_resume case_readdir_resume
+rfs_case fuse_meta_changes_no_dir_getattr case_changes_no_dir_getattr
+rfs_case fuse_meta_dir_attrs_follow_changes case_dir_attrs_follow_changes
 rfs_case fuse_meta_unmount fc_umount m1 "$M"
 rfs_finish
