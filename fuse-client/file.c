@@ -124,7 +124,7 @@ void fc_files_free(struct fc_files *fs)
 	pthread_setspecific(fs->rbuf_key, NULL);
 	pthread_key_delete(fs->rbuf_key);
 	pthread_mutex_destroy(&fs->lock);
-	rfs_sync_set_release(&fs->orphans);
+	rfs_sync_set_release(&fs->dropped_unsynced);
 	free(fs->mountpoint);
 	free(fs);
 }
@@ -200,7 +200,8 @@ static struct fc_file *lru_trim(struct fc_files *fs)
 		 * whose data is not synced leaves its servers to the
 		 * next fsync (kept when that fails for lack of memory) */
 		if (atomic_load(&f->ra_inflight) == 0 &&
-		    rfs_sync_set_merge(&fs->orphans, &f->unsynced) == 0) {
+		    rfs_sync_set_merge(&fs->dropped_unsynced, &f->unsynced) ==
+			0) {
 			lru_remove(fs, f);
 			*files_slot(fs, f->ino) = f->next;
 			f->next = gone;
@@ -538,19 +539,19 @@ int fc_file_flush(struct fc_files *fs, struct fc_file *f)
 }
 
 /* Take the servers of dropped files (to sync them with f's). */
-static void orphans_take(struct fc_files *fs, struct rfs_sync_set *out)
+static void dropped_take(struct fc_files *fs, struct rfs_sync_set *out)
 {
 	pthread_mutex_lock(&fs->lock);
-	*out = fs->orphans;
-	memset(&fs->orphans, 0, sizeof(fs->orphans));
+	*out = fs->dropped_unsynced;
+	memset(&fs->dropped_unsynced, 0, sizeof(fs->dropped_unsynced));
 	pthread_mutex_unlock(&fs->lock);
 }
 
 /* Give them back after a failed sync. */
-static void orphans_return(struct fc_files *fs, struct rfs_sync_set *set)
+static void dropped_return(struct fc_files *fs, struct rfs_sync_set *set)
 {
 	pthread_mutex_lock(&fs->lock);
-	if (rfs_sync_set_merge(&fs->orphans, set) < 0)
+	if (rfs_sync_set_merge(&fs->dropped_unsynced, set) < 0)
 		rfs_log_warn(NULL, "msg=\"out of memory: chunk servers to sync "
 				   "forgotten\"");
 	pthread_mutex_unlock(&fs->lock);
@@ -563,7 +564,7 @@ int fc_file_fsync(struct fc_files *fs, struct fc_file *f)
 	struct rfs_cio *io;
 	int rc;
 
-	orphans_take(fs, &set);
+	dropped_take(fs, &set);
 	pthread_mutex_lock(&f->lock);
 	rc = fc_file_commit_all(fs, f);
 	if (f->err && rc == 0)
@@ -582,7 +583,7 @@ int fc_file_fsync(struct fc_files *fs, struct fc_file *f)
 	if (rc < 0) {
 		rfs_log_warn(NULL, "msg=\"fsync failed\" ino=%llu err=%s",
 			     (unsigned long long)f->ino, strerror(-rc));
-		orphans_return(fs, &set);
+		dropped_return(fs, &set);
 		return rc;
 	}
 	rfs_sync_set_release(&set);

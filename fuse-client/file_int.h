@@ -144,7 +144,7 @@ struct fc_files {
 	bool sync_close; /* close() syncs like fsync() */
 	/* unsynced servers of files dropped from the cache (fs->lock):
 	 * every fsync syncs them too */
-	struct rfs_sync_set orphans;
+	struct rfs_sync_set dropped_unsynced;
 };
 
 /* file.c */
