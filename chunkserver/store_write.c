@@ -18,6 +18,8 @@
 #define SPOOL_MODE 0600
 /* Buffer for copying a spooled range when copy_file_range cannot. */
 #define COPY_BUF_BYTES RFS_CRC_BLOCK_BYTES
+/* Bytes of a replica written between two write-behind starts. */
+#define CS_WRITE_BEHIND_BYTES (8u << 20)
 
 static struct cs_store_write *write_alloc(struct cs_store *st, uint64_t id,
 					  uint32_t version, uint64_t length,
@@ -235,6 +237,25 @@ static int check_block(struct cs_store_write *w)
 	return -EBADMSG;
 }
 
+/*
+ * Write-behind: once another CS_WRITE_BEHIND_BYTES of a replica are in
+ * the page cache, start their writeback without waiting for it. A large
+ * PUT stored without fsync then streams to disk as it arrives instead of
+ * piling up dirty pages for the next sync (fsync, syncfs or the kernel's
+ * flusher) to write at once. Advisory: a failure changes nothing.
+ */
+static void write_behind(const struct cs_store_write *w, uint64_t base,
+			 uint64_t from, uint64_t to)
+{
+	uint64_t start = from - from % CS_WRITE_BEHIND_BYTES;
+	uint64_t end = to - to % CS_WRITE_BEHIND_BYTES;
+
+	if (end > start)
+		(void)sync_file_range(w->fd, (off_t)(base + start),
+				      (off_t)(end - start),
+				      SYNC_FILE_RANGE_WRITE);
+}
+
 int cs_store_write_data(struct cs_store_write *w, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -247,6 +268,7 @@ int cs_store_write_data(struct cs_store_write *w, const void *buf, size_t len)
 	    cs_replica_pwrite_all(w->fd, buf, len, (off_t)(base + w->received));
 	if (rc < 0)
 		return rc;
+	write_behind(w, base, w->received, w->received + len);
 	while (len > 0) {
 		size_t in_block = (size_t)(w->received % RFS_CRC_BLOCK_BYTES);
 		size_t take = RFS_CRC_BLOCK_BYTES - in_block;
