@@ -7,6 +7,7 @@
 
 #include "common/errors.h"
 #include "common/json.h"
+#include "common/proto_int.h"
 
 /*
  * JSON field names. The scalar members of each struct are described by a
@@ -571,6 +572,18 @@ void rfs_proto_op_release(struct rfs_op *op)
 }
 
 /* --- attr ------------------------------------------------------------ */
+int rfs_proto_attr_to_json(json_t *a, const struct rfs_attr *attr)
+{
+	return rfs_json_encode_fields(a, attr_fields, N_FIELDS(attr_fields),
+				      attr, false);
+}
+
+int rfs_proto_attr_from_json(const json_t *a, struct rfs_attr *attr)
+{
+	return rfs_json_decode_fields(a, attr_fields, N_FIELDS(attr_fields),
+				      attr);
+}
+
 static int attr_encode_body(json_t *obj, const void *st)
 {
 	json_t *a = json_object();
@@ -578,8 +591,7 @@ static int attr_encode_body(json_t *obj, const void *st)
 	/* obj owns a once added, also when encoding it fails below */
 	if (rfs_json_set_new(obj, F_ATTR, a) < 0)
 		return -ENOMEM;
-	return rfs_json_encode_fields(a, attr_fields, N_FIELDS(attr_fields), st,
-				      false);
+	return rfs_proto_attr_to_json(a, st);
 }
 
 static int attr_decode_body(const json_t *obj, void *st)
@@ -590,8 +602,7 @@ static int attr_decode_body(const json_t *obj, void *st)
 	rc = rfs_json_get_object(obj, F_ATTR, &a);
 	if (rc < 0)
 		return rc == -ENOENT ? 0 : rc;
-	return rfs_json_decode_fields(a, attr_fields, N_FIELDS(attr_fields),
-				      st);
+	return rfs_proto_attr_from_json(a, st);
 }
 
 int rfs_proto_attr_encode(const struct rfs_attr *attr, char **out,

@@ -1,8 +1,8 @@
 /*
  * proto_dirs: the optional "dirs" member of namespace-change replies
  * (declared in common/proto.h). Each element is an attr object as in
- * {"attr": ...}; it goes through rfs_proto_attr_encode/decode so the
- * field table stays in proto.c alone.
+ * {"attr": ...}; it goes through rfs_proto_attr_to_json/from_json
+ * (proto_int.h) so the field table stays in proto.c alone.
  */
 #include <config.h>
 #include "common/proto.h"
@@ -12,30 +12,9 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/proto_int.h"
 
 #define F_DIRS "dirs"
-#define F_ATTR "attr"
-
-/* A new reference to the attr object of a, or NULL (*rc says why). */
-static json_t *dir_attr_json(const struct rfs_attr *a, int *rc)
-{
-	json_t *obj = NULL;
-	json_t *attr = NULL;
-	char *txt = NULL;
-	size_t len = 0;
-
-	*rc = rfs_proto_attr_encode(a, &txt, &len);
-	if (*rc == 0)
-		*rc = rfs_json_parse(txt, len, &obj);
-	free(txt);
-	if (*rc < 0)
-		return NULL;
-	*rc = rfs_json_get_object(obj, F_ATTR, &attr);
-	if (*rc == 0)
-		json_incref(attr);
-	json_decref(obj);
-	return *rc == 0 ? attr : NULL;
-}
 
 int rfs_proto_dirs_add(const char *buf, size_t len,
 		       const struct rfs_dir_attrs *d, char **out,
@@ -55,35 +34,16 @@ int rfs_proto_dirs_add(const char *buf, size_t len,
 	arr = json_array();
 	rc = rfs_json_set_new(obj, F_DIRS, arr);
 	for (i = 0; rc == 0 && i < d->n && i < RFS_DIR_ATTRS_MAX; i++) {
-		json_t *a = dir_attr_json(&d->dir[i], &rc);
+		json_t *a = json_object();
 
+		/* arr owns a once appended, also when encoding it fails */
+		rc = rfs_json_append_new(arr, a);
 		if (rc == 0)
-			rc = rfs_json_append_new(arr, a);
+			rc = rfs_proto_attr_to_json(a, &d->dir[i]);
 	}
 	if (rc == 0)
 		rc = rfs_json_dump(obj, out, out_len);
 	json_decref(obj);
-	return rc;
-}
-
-/* Decode one element of "dirs" (an attr object). */
-static int dir_attr_decode(json_t *elem, struct rfs_attr *a)
-{
-	json_t *wrap = json_object();
-	char *txt = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (wrap == NULL)
-		return -ENOMEM;
-	json_incref(elem);
-	rc = rfs_json_set_new(wrap, F_ATTR, elem);
-	if (rc == 0)
-		rc = rfs_json_dump(wrap, &txt, &len);
-	json_decref(wrap);
-	if (rc == 0)
-		rc = rfs_proto_attr_decode(txt, len, a);
-	free(txt);
 	return rc;
 }
 
@@ -105,8 +65,9 @@ int rfs_proto_dirs_decode(const char *buf, size_t len, struct rfs_dir_attrs *d)
 		for (i = 0; rc == 0 && i < json_array_size(arr); i++) {
 			json_t *e = json_array_get(arr, i);
 
-			rc = json_is_object(e) ? dir_attr_decode(e, &d->dir[i])
-					       : -EPROTO;
+			rc = json_is_object(e)
+				 ? rfs_proto_attr_from_json(e, &d->dir[i])
+				 : -EPROTO;
 			if (rc == 0)
 				d->n++;
 		}
