@@ -231,7 +231,8 @@ static void write_commit(struct rfs_cio_state *st)
 	}
 	rc = rfs_client_commit_attr(st->io->c, job->ino, job->index,
 				    st->lease.chunk_id, st->lease.version,
-				    st->plan.new_length, acked, n, &job->attr);
+				    st->plan.new_length, acked, n, job->setattr,
+				    &job->attr);
 	for (i = 0; rc == 0 && job->no_sync && st->plan.whole && i < n; i++)
 		rc = rfs_sync_set_add(job->unsynced, acked[i].addr);
 	if (rc < 0) {

@@ -245,11 +245,14 @@ int rfs_client_lease(struct rfs_client *c, uint64_t ino, uint64_t index,
 int rfs_client_commit(struct rfs_client *c, uint64_t ino, uint64_t index,
 		      uint64_t chunk_id, uint32_t version, uint64_t length,
 		      const struct rfs_replica *replicas, uint32_t n);
-/* The same; out (may be NULL) gets the file's attributes after the
- * commit, as the metaserver replies them (no getattr needed). */
+/* The same; sa (may be NULL; borrowed) is a setattr without
+ * RFS_SETATTR_SIZE applied after the commit in the same metaserver log
+ * entry (-EINVAL with the size bit); out (may be NULL) gets the file's
+ * attributes after both, as the metaserver replies them. */
 int rfs_client_commit_attr(struct rfs_client *c, uint64_t ino, uint64_t index,
 			   uint64_t chunk_id, uint32_t version, uint64_t length,
 			   const struct rfs_replica *replicas, uint32_t n,
+			   const struct rfs_client_setattr *sa,
 			   struct rfs_attr *out);
 /* Chunks covering [offset, offset + size) (size 0 = to the end). */
 int rfs_client_layout(struct rfs_client *c, uint64_t ino, uint64_t offset,
@@ -456,6 +459,8 @@ struct rfs_cio_job {
 	bool no_sync;		       /* write: no fsync on the servers */
 	struct rfs_sync_set *unsynced; /* write with no_sync: grows */
 	struct rfs_lease *lease;       /* write: held lease, or NULL */
+	/* write: attributes to set with the commit, or NULL (borrowed) */
+	const struct rfs_client_setattr *setattr;
 	/* out, valid in the done callback */
 	int result;		/* 0 or negative errno */
 	bool zero;		/* read: no transfer, buf zero-filled */
@@ -529,6 +534,10 @@ struct rfs_cio_wopts {
 	/* out (may be NULL): the file after the last commit; ino 0 when
 	 * no commit said */
 	struct rfs_attr *attr;
+	/* attributes (no size) set by the commit of a write that lies
+	 * within one chunk, in the same log entry; ignored (NULL it, and
+	 * set them apart) when the write spans chunks. May be NULL. */
+	const struct rfs_client_setattr *setattr;
 };
 
 /* rfs_cio_pwrite with options. */

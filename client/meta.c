@@ -159,23 +159,29 @@ int rfs_client_getattr(struct rfs_client *c, uint64_t ino, struct rfs_attr *out)
 	return ns_attr_call(c, &op, true, out);
 }
 
+/* The members of op that a setattr (or a commit carrying one) sets. */
+static void meta_setattr_fields(struct rfs_op *op,
+				const struct rfs_client_setattr *sa)
+{
+	op->valid = sa->valid;
+	op->mode = sa->mode;
+	op->uid = sa->uid;
+	op->gid = sa->gid;
+	op->size = sa->size;
+	op->atime_ns = sa->atime_ns;
+	op->mtime_ns = sa->mtime_ns;
+}
+
 int rfs_client_setattr(struct rfs_client *c, uint64_t ino,
 		       const struct rfs_client_setattr *sa,
 		       struct rfs_attr *out)
 {
-	struct rfs_op op = {.type = RFS_OP_SETATTR,
-			    .ino = ino,
-			    .valid = sa->valid,
-			    .mode = sa->mode,
-			    .uid = sa->uid,
-			    .gid = sa->gid,
-			    .size = sa->size,
-			    .atime_ns = sa->atime_ns,
-			    .mtime_ns = sa->mtime_ns};
+	struct rfs_op op = {.type = RFS_OP_SETATTR, .ino = ino};
 	/* Absolute values make it idempotent, unless "now" is involved. */
 	bool idem =
 	    !(sa->valid & (RFS_SETATTR_ATIME_NOW | RFS_SETATTR_MTIME_NOW));
 
+	meta_setattr_fields(&op, sa);
 	return ns_attr_call(c, &op, idem, out);
 }
 
@@ -507,12 +513,13 @@ int rfs_client_commit(struct rfs_client *c, uint64_t ino, uint64_t index,
 		      const struct rfs_replica *replicas, uint32_t n)
 {
 	return rfs_client_commit_attr(c, ino, index, chunk_id, version, length,
-				      replicas, n, NULL);
+				      replicas, n, NULL, NULL);
 }
 
 int rfs_client_commit_attr(struct rfs_client *c, uint64_t ino, uint64_t index,
 			   uint64_t chunk_id, uint32_t version, uint64_t length,
 			   const struct rfs_replica *replicas, uint32_t n,
+			   const struct rfs_client_setattr *sa,
 			   struct rfs_attr *out)
 {
 	struct rfs_op op = {.type = RFS_OP_COMMIT,
@@ -526,9 +533,12 @@ int rfs_client_commit_attr(struct rfs_client *c, uint64_t ino, uint64_t index,
 	struct rfs_attr tmp;
 	int rc;
 
-	if (n == 0 || n > RFS_MAX_REPLICAS)
+	if (n == 0 || n > RFS_MAX_REPLICAS ||
+	    (sa && (sa->valid & RFS_SETATTR_SIZE)))
 		return -EINVAL;
 	memcpy(op.replicas, replicas, n * sizeof(*replicas));
+	if (sa)
+		meta_setattr_fields(&op, sa);
 	/* Committing the same (chunk, version) twice records the same
 	 * state, so a retry after a lost reply is harmless. */
 	rc = meta_post(c, RFS_PATH_CHUNK_COMMIT, &op, true, &reply);

@@ -53,6 +53,11 @@ static struct rfs_cio_job *range_next(void *arg)
 	job->no_sync = r->wopts && r->wopts->no_sync;
 	job->unsynced = r->wopts ? r->wopts->unsynced : NULL;
 	job->lease = NULL;
+	/* a write within one chunk is one job: its commit sets them */
+	job->setattr = NULL;
+	if (r->write && r->wopts &&
+	    r->start / r->chunk_size == (r->end - 1) / r->chunk_size)
+		job->setattr = r->wopts->setattr;
 	if (r->write && r->wopts && r->wopts->lease &&
 	    r->wopts->lease->n_replicas > 0 && r->wopts->lease->ino == r->ino &&
 	    r->wopts->lease->index == job->index)

@@ -51,7 +51,8 @@ void fc_attr_to_stat(const struct rfs_attr *a, struct stat *st);
 void fc_entry_from_attr(struct fc_ctx *fc, const struct rfs_attr *a,
 			struct fuse_entry_param *e);
 /* Data written through this mount but not committed yet makes a regular
- * file longer than the metaserver says: raise a->size to cover it. */
+ * file longer than the metaserver says: raise a->size to cover it; and a
+ * setattr kept for that data's commit shows already. */
 void fc_attr_add_dirty(struct fc_ctx *fc, struct rfs_attr *a);
 static inline struct fc_ctx *fc_ctx_of(fuse_req_t req)
 {

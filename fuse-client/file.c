@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "fuse-client/file_int.h"
@@ -313,6 +315,8 @@ int fc_file_open(struct fc_files *fs, uint64_t ino, const struct rfs_attr *attr,
 	}
 	if (!f->changed)
 		seen_set(f, &a);
+	f->known = a;
+	f->known_valid = true;
 	pthread_mutex_unlock(&f->lock);
 	fc_units_free(fs, gone);
 	*keep_cache = same;
@@ -369,6 +373,7 @@ static void file_last_close(struct fc_files *fs, struct fc_file *f,
 	f->buf = NULL;
 	f->buf_len = f->buf_size = 0;
 	f->err = 0;
+	f->pending.valid = 0;
 	fc_file_drop_units(f, gone);
 	/* a lease from the create that was not used lapses */
 	f->lease0.n_replicas = 0;
@@ -410,6 +415,7 @@ void fc_files_invalidate(struct fc_files *fs, uint64_t ino)
 	fc_file_drop_units(f, &gone);
 	f->seen_valid = false;
 	f->after_valid = false;
+	f->known_valid = false;
 	f->changed = f->opens > 0; /* re-read at the last close */
 	pthread_mutex_unlock(&f->lock);
 	fc_units_free(fs, gone);
@@ -427,17 +433,30 @@ static int file_commit(struct fc_files *fs, struct fc_file *f, size_t n)
 				  .unsynced = &f->unsynced,
 				  .lease = &f->lease0,
 				  .attr = &after};
+	/* a kept setattr goes with the commit of everything buffered: in
+	 * its log entry when that lies in one chunk, else right after */
+	const struct rfs_client_setattr *sa =
+	    n == f->buf_len && f->pending.valid ? &f->pending : NULL;
+	bool one = f->buf_off / fs->chunk_size ==
+		   (f->buf_off + n - 1) / fs->chunk_size;
 	ssize_t w = -ENOMEM;
 
+	o.setattr = one ? sa : NULL;
 	if (io)
 		w = rfs_cio_pwrite_opts(io, f->ino, fs->chunk_size, f->buf_off,
 					f->buf, n, &o);
+	if (w >= 0 && sa && !one)
+		w = rfs_client_setattr(fs->c, f->ino, sa, &after);
+	if (sa)
+		f->pending.valid = 0;
 	fc_file_drop_layout(fs, f);
 	f->changed = true;
 	/* only a complete write's reply describes the file as it is */
 	f->after_valid = w >= 0 && after.ino == f->ino;
-	if (f->after_valid)
+	if (f->after_valid) {
 		f->after = after;
+		f->known = after;
+	}
 	if (w < 0)
 		rfs_log_warn(NULL,
 			     "msg=\"cannot commit file data\" ino=%llu "
@@ -504,7 +523,10 @@ ssize_t fc_file_write(struct fc_files *fs, struct fc_file *f, const void *buf,
 	/* read-ahead of the old bytes is worthless from here */
 	fc_file_drop_units(f, &gone);
 	rc = file_take_err(f);
-	if (rc == 0 && f->buf_len && off != f->buf_off + f->buf_len)
+	/* a kept setattr came before this write: commit them first, or
+	 * an mtime it sets would win over the write's */
+	if (rc == 0 && f->buf_len &&
+	    (off != f->buf_off + f->buf_len || f->pending.valid))
 		rc = fc_file_commit_all(fs, f);
 	if (rc < 0)
 		goto out_unlock;
@@ -609,14 +631,95 @@ void fc_file_set_lease(struct fc_file *f, const struct rfs_lease *l)
 	pthread_mutex_unlock(&f->lock);
 }
 
-uint64_t fc_file_dirty_end(struct fc_file *f)
+/* The wall clock in ns, as the metaserver stamps times. */
+static int64_t file_now_ns(void)
 {
-	uint64_t end;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Fold sa into the kept p (later values win). */
+static void setattr_merge(struct rfs_client_setattr *p,
+			  const struct rfs_client_setattr *sa)
+{
+	const uint32_t atime = RFS_SETATTR_ATIME | RFS_SETATTR_ATIME_NOW;
+	const uint32_t mtime = RFS_SETATTR_MTIME | RFS_SETATTR_MTIME_NOW;
+
+	if (sa->valid & RFS_SETATTR_MODE)
+		p->mode = sa->mode;
+	if (sa->valid & RFS_SETATTR_UID)
+		p->uid = sa->uid;
+	if (sa->valid & RFS_SETATTR_GID)
+		p->gid = sa->gid;
+	if (sa->valid & atime) {
+		p->valid &= ~atime;
+		p->atime_ns = sa->atime_ns;
+	}
+	if (sa->valid & mtime) {
+		p->valid &= ~mtime;
+		p->mtime_ns = sa->mtime_ns;
+	}
+	p->valid |= sa->valid;
+}
+
+/* f->lock held: a as it will be once the buffer and f->pending are
+ * committed (the metaserver's "now" read as f->pending_ns). */
+static void file_overlay_locked(const struct fc_file *f, struct rfs_attr *a)
+{
+	const struct rfs_client_setattr *p = &f->pending;
+	uint64_t end = f->buf_len ? f->buf_off + f->buf_len : 0;
+
+	if (end > a->size)
+		a->size = end;
+	if (!p->valid)
+		return;
+	if (p->valid & RFS_SETATTR_MODE)
+		a->mode = (a->mode & S_IFMT) | (p->mode & 07777);
+	if (p->valid & RFS_SETATTR_UID)
+		a->uid = p->uid;
+	if (p->valid & RFS_SETATTR_GID)
+		a->gid = p->gid;
+	if (p->valid & (RFS_SETATTR_ATIME | RFS_SETATTR_ATIME_NOW))
+		a->atime_ns = p->valid & RFS_SETATTR_ATIME_NOW ? f->pending_ns
+							       : p->atime_ns;
+	if (p->valid & (RFS_SETATTR_MTIME | RFS_SETATTR_MTIME_NOW))
+		a->mtime_ns = p->valid & RFS_SETATTR_MTIME_NOW ? f->pending_ns
+							       : p->mtime_ns;
+	a->ctime_ns = f->pending_ns;
+}
+
+void fc_file_overlay(struct fc_file *f, struct rfs_attr *a)
+{
 	pthread_mutex_lock(&f->lock);
-	end = f->buf_len ? f->buf_off + f->buf_len : 0;
+	file_overlay_locked(f, a);
 	pthread_mutex_unlock(&f->lock);
-	return end;
+}
+
+bool fc_files_defer_setattr(struct fc_files *fs, uint64_t ino,
+			    const struct rfs_client_setattr *sa,
+			    struct rfs_attr *out)
+{
+	struct fc_file *f;
+	bool kept = false;
+
+	if (!sa->valid || (sa->valid & RFS_SETATTR_SIZE))
+		return false;
+	f = fc_file_find(fs, ino);
+	if (!f)
+		return false;
+	pthread_mutex_lock(&f->lock);
+	if (f->buf_len && !f->err && f->known_valid) {
+		setattr_merge(&f->pending, sa);
+		f->pending_ns = file_now_ns();
+		*out = f->known;
+		file_overlay_locked(f, out);
+		kept = true;
+	}
+	pthread_mutex_unlock(&f->lock);
+	fc_file_close(fs, f);
+	return kept;
 }
 
 int fc_files_set_size(struct fc_files *fs, uint64_t ino,

@@ -17,6 +17,8 @@
  *    O_SYNC write) makes them sync (docs/fuse.md, "Durability").
  *  - a lease on chunk 0 that the create took, used by the first commit
  *    of that chunk instead of a lease request.
+ *  - a kept setattr: mode, owner and times set while data is buffered
+ *    travel with the commit of that data (fc_files_defer_setattr).
  *  - the attributes (size, mtime, ctime) seen at its last close: an open
  *    that finds them unchanged on the metaserver keeps the kernel's page
  *    cache of the file (keep_cache) and the cached layout; any change
@@ -179,9 +181,24 @@ void fc_files_set_sync_close(struct fc_files *fs, bool on);
  * once the file was written to; dropped at the last close and by a
  * truncate. */
 void fc_file_set_lease(struct fc_file *f, const struct rfs_lease *l);
-/* One past the last buffered byte, 0 when nothing is buffered (a getattr
- * reports at least this size). */
-uint64_t fc_file_dirty_end(struct fc_file *f);
+/* Patch a (the metaserver's attributes of f's file) with what this
+ * mount holds back: a size up to the last buffered byte and a kept
+ * setattr (fc_files_defer_setattr). */
+void fc_file_overlay(struct fc_file *f, struct rfs_attr *a);
+/*
+ * A setattr (no RFS_SETATTR_SIZE) of ino while it is open here with data
+ * buffered: keep sa (merged with earlier ones) and send it with that
+ * data's commit, in the same metaserver log entry (tar's futimens, fchown
+ * and fchmod before close cost no request). The commit of everything
+ * buffered carries it (flush, fsync, close, a read or truncate); when
+ * that commit fails, the setattr fails with it (the error is the
+ * flush's). Returns true with *out the attributes as they will be, or
+ * false when nothing was kept (not open, nothing buffered, a sticky
+ * error, size in sa): the caller sends the setattr itself.
+ */
+bool fc_files_defer_setattr(struct fc_files *fs, uint64_t ino,
+			    const struct rfs_client_setattr *sa,
+			    struct rfs_attr *out);
 /* Forget the cached layout and read-ahead of ino, open or not, and what
  * was seen at its last close (its data changed through this mount). */
 void fc_files_invalidate(struct fc_files *fs, uint64_t ino);

@@ -91,6 +91,13 @@ struct fc_file {
 	 * close remembers instead of asking again */
 	bool after_valid;
 	struct rfs_attr after;
+	/* the file as the metaserver last described it here (at open or
+	 * in a commit's reply), and a setattr kept for the commit of the
+	 * buffered data (pending.valid 0: none), made at pending_ns */
+	bool known_valid;
+	struct rfs_attr known;
+	struct rfs_client_setattr pending;
+	int64_t pending_ns;
 	/* attributes seen at the last open, or re-read at the last close
 	 * after this mount changed the file (changed) */
 	bool seen_valid;

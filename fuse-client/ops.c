@@ -46,21 +46,18 @@ void fc_attr_to_stat(const struct rfs_attr *a, struct stat *st)
 
 /*
  * Report the longer size, or the kernel would cut its own (correct) idea
- * of the size back.
+ * of the size back, and the attributes a kept setattr will set.
  */
 void fc_attr_add_dirty(struct fc_ctx *fc, struct rfs_attr *a)
 {
 	struct fc_file *f;
-	uint64_t end;
 
 	if (!S_ISREG(a->mode))
 		return;
 	f = fc_file_find(fc->files, a->ino);
 	if (!f)
 		return;
-	end = fc_file_dirty_end(f);
-	if (end > a->size)
-		a->size = end;
+	fc_file_overlay(f, a);
 	fc_file_close(fc->files, f);
 }
 
@@ -247,6 +244,11 @@ static void fc_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		sa.size = (uint64_t)attr->st_size;
 	}
 	setattr_times(attr, to_set, &sa);
+	/* an open file with data buffered: sent with the data's commit */
+	if (fc_files_defer_setattr(fc_ctx_of(req)->files, ino, &sa, &a)) {
+		reply_attr(req, 0, &a);
+		return;
+	}
 	if (sa.valid & RFS_SETATTR_MTIME) {
 		/* commit buffered data first: its commit would otherwise set
 		 * the mtime to its own time afterwards (tar -xp, touch -d) */

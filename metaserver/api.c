@@ -197,6 +197,10 @@ static int api_check_commit(const struct rfs_op *op, char *msg, size_t msglen)
 			 RFS_MAX_REPLICAS);
 		return -EINVAL;
 	}
+	if (op->valid & RFS_SETATTR_SIZE) {
+		snprintf(msg, msglen, "a commit cannot set the size");
+		return -EINVAL;
+	}
 	for (i = 0; i < op->n_replicas; i++) {
 		if (!rfs_proto_server_id_is_valid(op->replicas[i].id)) {
 			snprintf(msg, msglen, "replica %u has an invalid id",

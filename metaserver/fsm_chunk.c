@@ -260,6 +260,10 @@ int ms_fsm_do_commit(struct ms_fsm *fsm, const struct rfs_op *op,
 	if (rc < 0)
 		return rc;
 	rc = ms_fsm_replicas_resolve(fsm, op, idx);
+	if (rc == 0 && op->valid)
+		rc = (op->valid & RFS_SETATTR_SIZE)
+			 ? -EINVAL
+			 : ms_fsm_setattr_check(file, op);
 	if (rc < 0)
 		return rc;
 	chunk_account(fsm, c, false);
@@ -273,6 +277,9 @@ int ms_fsm_do_commit(struct ms_fsm *fsm, const struct rfs_op *op,
 		file->size = end;
 	file->mtime_ns = op->now_ns;
 	file->ctime_ns = op->now_ns;
+	/* attributes set while the data was buffered (tar: futimens,
+	 * fchown, fchmod before close) land after it, in the same entry */
+	ms_fsm_setattr_apply(fsm, file, op);
 	ms_fsm_attr_fill(file, &res->attr);
 	return 0;
 }

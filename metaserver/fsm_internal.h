@@ -235,6 +235,12 @@ struct ms_dirent *ms_fsm_dirent_alloc(uint64_t parent, const char *name,
 /* --- fsm_ns.c / fsm_rename.c / fsm_xattr.c: namespace mutations ------- */
 int ms_fsm_do_setattr(struct ms_fsm *fsm, const struct rfs_op *op,
 		      struct ms_fsm_result *res);
+/* The checks of a setattr of in by op (0 or a negative errno), and its
+ * changes (after a successful check; ctime becomes op->now_ns). A commit
+ * carrying attributes (op->valid, never SIZE) uses both. */
+int ms_fsm_setattr_check(const struct ms_inode *in, const struct rfs_op *op);
+void ms_fsm_setattr_apply(struct ms_fsm *fsm, struct ms_inode *in,
+			  const struct rfs_op *op);
 int ms_fsm_do_mkdir(struct ms_fsm *fsm, const struct rfs_op *op,
 		    struct ms_fsm_result *res);
 int ms_fsm_do_create(struct ms_fsm *fsm, const struct rfs_op *op,

@@ -352,18 +352,16 @@ static int ns_check_setattr(const struct ms_inode *in, const struct rfs_op *op)
 	return 0;
 }
 
-int ms_fsm_do_setattr(struct ms_fsm *fsm, const struct rfs_op *op,
-		      struct ms_fsm_result *res)
+int ms_fsm_setattr_check(const struct ms_inode *in, const struct rfs_op *op)
 {
-	struct ms_inode *in = ms_fsm_inode(fsm, op->ino);
-	uint32_t valid = op->valid;
-	int rc;
+	return ns_check_setattr(in, op);
+}
 
-	if (!in)
-		return -ENOENT;
-	rc = ns_check_setattr(in, op);
-	if (rc < 0)
-		return rc;
+void ms_fsm_setattr_apply(struct ms_fsm *fsm, struct ms_inode *in,
+			  const struct rfs_op *op)
+{
+	uint32_t valid = op->valid;
+
 	if (valid & RFS_SETATTR_MODE)
 		in->mode = (in->mode & S_IFMT) | (op->mode & NS_PERM_MASK);
 	if (valid & RFS_SETATTR_UID)
@@ -382,6 +380,20 @@ int ms_fsm_do_setattr(struct ms_fsm *fsm, const struct rfs_op *op,
 		in->mtime_ns = op->mtime_ns;
 	if (valid)
 		in->ctime_ns = op->now_ns;
+}
+
+int ms_fsm_do_setattr(struct ms_fsm *fsm, const struct rfs_op *op,
+		      struct ms_fsm_result *res)
+{
+	struct ms_inode *in = ms_fsm_inode(fsm, op->ino);
+	int rc;
+
+	if (!in)
+		return -ENOENT;
+	rc = ns_check_setattr(in, op);
+	if (rc < 0)
+		return rc;
+	ms_fsm_setattr_apply(fsm, in, op);
 	ms_fsm_attr_fill(in, &res->attr);
 	return 0;
 }

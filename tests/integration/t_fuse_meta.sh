@@ -14,7 +14,7 @@
 RFS_CASES="fuse_meta_mount fuse_meta_make fuse_meta_readdirplus_attrs
 fuse_meta_readdirplus_one_trip fuse_meta_readdir_eof fuse_meta_readdir_resume
 fuse_meta_changes_no_dir_getattr fuse_meta_dir_attrs_follow_changes
-fuse_meta_unmount"
+fuse_meta_setattr_with_commit fuse_meta_unmount"
 fc_setup
 rfs_cluster_start || rfs_abort "cluster did not start: $RFS_REASON"
 M=$RFS_TMP/mnt
@@ -211,6 +211,61 @@ os.chmod(m, 0o755); check("chmod 0755", 2)
 	[ -z "$RFS_REASON" ]
 }
 
+# tar's way of making a file: create, write, futimens, fchown, fchmod,
+# close. The three setattrs travel with the data's commit (no setattr
+# request); fstat before the close already shows them; a mount without
+# attribute cache sees them after it. A setattr before a later write does
+# not win over that write's mtime, and one on a file buffered across a
+# chunk boundary (sent on its own after the commits) lands too.
+case_setattr_with_commit() {
+	local before after
+	fc_mount m3 "$M3" -o attr_timeout=0,entry_timeout=0 ||
+		{ fail "uncached mount"; return; }
+	mkdir "$M/tar" || { fail "mkdir"; return; }
+	before=$(meta_count setattr)
+	rfs_run "$PY" -c '
+import os, sys, time
+m, ref, big = sys.argv[1] + "/tar", sys.argv[2] + "/tar", int(sys.argv[3])
+def make(name, size, t):
+    fd = os.open(m + "/" + name, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+    os.write(fd, b"x" * size)
+    os.utime(fd, ns=(t, t))
+    os.fchown(fd, 1234, 5678)
+    os.fchmod(fd, 0o640)
+    s = os.fstat(fd)
+    got = (s.st_size, oct(s.st_mode), s.st_uid, s.st_gid, s.st_mtime_ns)
+    want = (size, oct(0o100640), 1234, 5678, t)
+    if got != want:
+        sys.exit("%s: fstat before close %s, want %s" % (name, got, want))
+    os.close(fd)
+    return want
+wants = {}
+for i in range(20):
+    wants["f%d" % i] = make("f%d" % i, 100 + i, (1000000000 + i) * 10**9 + i)
+wants["big"] = make("big", big + 10, 1500000000 * 10**9)
+for name, want in wants.items():
+    s = os.stat(ref + "/" + name)
+    got = (s.st_size, oct(s.st_mode), s.st_uid, s.st_gid, s.st_mtime_ns)
+    if got != want:
+        sys.exit("%s: uncached mount %s, want %s" % (name, got, want))
+fd = os.open(m + "/later", os.O_CREAT | os.O_WRONLY, 0o644)
+os.write(fd, b"a")
+os.utime(fd, ns=(10**9, 10**9))
+t0 = time.time_ns() - 60 * 10**9
+os.write(fd, b"b")
+os.close(fd)
+if os.stat(ref + "/later").st_mtime_ns < t0:
+    sys.exit("a write after utime kept the utime mtime")
+' "$M" "$M3" "$RFS_CHUNK_SIZE" || fail "$(rfs_err_tail)"
+	after=$(meta_count setattr)
+	# only the big file, buffered across a chunk boundary, sends one
+	rfs_log "setattr requests: $((after - before))"
+	[ "$((after - before))" = 1 ] || fail "$((after - before)) setattr requests, want 1"
+	rm -rf "$M/tar"
+	fc_umount m3 "$M3"
+	[ -z "$RFS_REASON" ]
+}
+
 rfs_case fuse_meta_mount fc_mount m1 "$M"
 rfs_case fuse_meta_make case_make
 rfs_case fuse_meta_readdirplus_attrs case_readdirplus_attrs
@@ -219,5 +274,6 @@ rfs_case fuse_meta_readdir_eof case_readdir_eof
 rfs_case fuse_meta_readdir_resume case_readdir_resume
 rfs_case fuse_meta_changes_no_dir_getattr case_changes_no_dir_getattr
 rfs_case fuse_meta_dir_attrs_follow_changes case_dir_attrs_follow_changes
+rfs_case fuse_meta_setattr_with_commit case_setattr_with_commit
 rfs_case fuse_meta_unmount fc_umount m1 "$M"
 rfs_finish

@@ -297,6 +297,54 @@ static void test_fsm_chunk_commit_sets_size(void)
 	ms_fsm_free(fsm);
 }
 
+/* A commit that carries a setattr applies it after the commit's own
+ * mtime, in the same op; a refused one (size bit, unknown bits) changes
+ * nothing. */
+static void test_fsm_chunk_commit_with_setattr(void)
+{
+	uint64_t ino;
+	struct ms_fsm *fsm = chunk_setup(&ino);
+	struct ms_fsm_result res;
+	struct rfs_attr a;
+	struct rfs_op op;
+
+	CU_ASSERT_EQUAL(ft_lease(fsm, ino, 0, 1, 2, NULL), 0);
+	ft_op(&op, RFS_OP_COMMIT);
+	op.ino = ino;
+	op.chunk_id = 1;
+	op.version = 1;
+	op.length = 100;
+	op.n_replicas = 1;
+	snprintf(op.replicas[0].id, sizeof(op.replicas[0].id), "cs2");
+	op.now_ns = 5000;
+	op.valid = RFS_SETATTR_SIZE | RFS_SETATTR_MODE;
+	op.size = 7;
+	op.mode = 0640;
+	CU_ASSERT_EQUAL(ms_fsm_apply(fsm, &op, &res), -EINVAL);
+	op.valid = 1u << 20;
+	CU_ASSERT_EQUAL(ms_fsm_apply(fsm, &op, &res), -EINVAL);
+	CU_ASSERT_EQUAL(ms_fsm_getattr(fsm, ino, &a), 0);
+	CU_ASSERT_EQUAL(a.size, 0);
+	CU_ASSERT_NOT_EQUAL(a.mode & 07777, 0640);
+	op.valid = RFS_SETATTR_MODE | RFS_SETATTR_UID | RFS_SETATTR_GID |
+		   RFS_SETATTR_MTIME | RFS_SETATTR_ATIME_NOW;
+	op.uid = 1234;
+	op.gid = 5678;
+	op.mtime_ns = 42;
+	CU_ASSERT_EQUAL(ms_fsm_apply(fsm, &op, &res), 0);
+	CU_ASSERT_EQUAL(ms_fsm_getattr(fsm, ino, &a), 0);
+	CU_ASSERT_EQUAL(a.size, 100);
+	CU_ASSERT_EQUAL(a.mode, S_IFREG | 0640);
+	CU_ASSERT_EQUAL(a.uid, 1234);
+	CU_ASSERT_EQUAL(a.gid, 5678);
+	CU_ASSERT_EQUAL(a.mtime_ns, 42); /* the setattr's, not the commit's */
+	CU_ASSERT_EQUAL(a.atime_ns, 5000);
+	CU_ASSERT_EQUAL(a.ctime_ns, 5000);
+	CU_ASSERT_EQUAL(res.attr.mtime_ns, 42);
+	CU_ASSERT_EQUAL(res.attr.uid, 1234);
+	ms_fsm_free(fsm);
+}
+
 static void test_fsm_chunk_commit_rules(void)
 {
 	uint64_t ino;
@@ -545,6 +593,7 @@ int main(void)
 	    RFS_TEST(test_fsm_chunk_create_lease_left_out),
 	    RFS_TEST(test_fsm_chunk_create_lease_unused_dropped),
 	    RFS_TEST(test_fsm_chunk_commit_sets_size),
+	    RFS_TEST(test_fsm_chunk_commit_with_setattr),
 	    RFS_TEST(test_fsm_chunk_commit_rules),
 	    RFS_TEST(test_fsm_chunk_layout),
 	    RFS_TEST(test_fsm_chunk_truncate),
