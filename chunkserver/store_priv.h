@@ -103,6 +103,12 @@ struct cs_store_write {
 	uint16_t dir;
 	int sub_fd; /* whole: directory of the temporary file */
 	int fd;	    /* whole: temporary replica; range: spool */
+	/* whole, large: the same file opened O_DIRECT (-1: none) and the
+	 * aligned staging buffer its writes go through; data bytes
+	 * [0, direct_done) are written, the next ones are staged */
+	int dfd;
+	uint8_t *stage;
+	uint64_t direct_done;
 	char tmp_name[CS_REPLICA_NAME_MAX]; /* whole; "" once renamed */
 	size_t n_crcs;
 	uint32_t crcs[]; /* the body's CRCs, as announced */
