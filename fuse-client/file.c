@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "fuse-client/bcache.h"
 #include "fuse-client/file_int.h"
 
 /* First allocation of a write buffer; it doubles up to what a write
@@ -91,6 +92,7 @@ int fc_files_new(struct rfs_client *c, uint64_t chunk_size,
 	fs->ra_unit =
 	    chunk_size < FC_RA_UNIT_BYTES ? chunk_size : FC_RA_UNIT_BYTES;
 	fs->ra_window = FC_RA_AUTO;
+	fs->bcache = fc_bcache_new(FC_BCACHE_DEFAULT_BYTES);
 	*out = fs;
 	return 0;
 }
@@ -127,8 +129,23 @@ void fc_files_free(struct fc_files *fs)
 	pthread_key_delete(fs->rbuf_key);
 	pthread_mutex_destroy(&fs->lock);
 	rfs_sync_set_release(&fs->dropped_unsynced);
+	fc_bcache_free(fs->bcache);
 	free(fs->mountpoint);
 	free(fs);
+}
+
+int fc_files_set_block_cache(struct fc_files *fs, uint64_t bytes)
+{
+	struct fc_bcache *c = NULL;
+
+	if (bytes > 0) {
+		c = fc_bcache_new((size_t)bytes);
+		if (!c)
+			return -ENOMEM;
+	}
+	fc_bcache_free(fs->bcache);
+	fs->bcache = c;
+	return 0;
 }
 
 int fc_files_set_mountpoint(struct fc_files *fs, const char *mountpoint)

@@ -29,6 +29,8 @@
  *    refetched once when a read through it fails (a newer version replaced
  *    a chunk). Windows of closed files stay in the LRU (at most
  *    FC_CACHE_FILES files and FC_CACHE_CHUNKS chunks in all).
+ *  - (for the whole mount) a cache of the 64 KiB blocks that small reads
+ *    fetched, so other small reads in them cost no request (bcache.h).
  *  - read-ahead: reads near the end of the previous one are sequential;
  *    after two of them the next FC_RA_WINDOW_BYTES are fetched in units
  *    of up to FC_RA_UNIT_BYTES by a prefetch thread (its own chunk engine,
@@ -174,6 +176,10 @@ int fc_file_flush(struct fc_files *fs, struct fc_file *f);
 int fc_file_fsync(struct fc_files *fs, struct fc_file *f);
 /* close(): fc_file_fsync with -o sync_close, else fc_file_flush. */
 int fc_file_close_flush(struct fc_files *fs, struct fc_file *f);
+/* Budget of the cache of blocks that small reads fetch (fuse-client/
+ * bcache.h; FC_BCACHE_DEFAULT_BYTES unless set), 0: none. Call before any
+ * file is open. Returns 0 or -ENOMEM. */
+int fc_files_set_block_cache(struct fc_files *fs, uint64_t bytes);
 /* Whether close() syncs (-o sync_close); call before any file is open. */
 void fc_files_set_sync_close(struct fc_files *fs, bool on);
 /* A lease on chunk 0 that the create of this file took (copied): the

@@ -148,7 +148,8 @@ struct fc_files {
 	bool pf_tried; /* fs->lock */
 	char *mountpoint;
 	atomic_bool bdi_tuned;
-	bool sync_close; /* close() syncs like fsync() */
+	bool sync_close;	  /* close() syncs like fsync() */
+	struct fc_bcache *bcache; /* blocks of small reads; NULL: none */
 	/* unsynced servers of files dropped from the cache (fs->lock):
 	 * every fsync syncs them too */
 	struct rfs_sync_set dropped_unsynced;

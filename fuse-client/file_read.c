@@ -24,7 +24,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/crc32c.h"
 #include "common/log.h"
+#include "fuse-client/bcache.h"
 #include "fuse-client/file_int.h"
 
 #define MOUNTINFO     "/proc/self/mountinfo"
@@ -468,6 +470,55 @@ static int read_refresh(struct fc_files *fs, struct fc_file *f, uint64_t off,
 	return rc;
 }
 
+/*
+ * A small read inside one block of a chunk's data: answered from the
+ * block cache, or the whole block is fetched (and verified) into the
+ * thread's buffer and kept there. Returns the bytes handed to the sink or
+ * the sink's error, or -EAGAIN when the read does not qualify or the
+ * fetch failed (the caller then reads it the usual way).
+ */
+static ssize_t read_small(struct fc_files *fs, struct rfs_cio *io,
+			  const struct rfs_layout *l, size_t len, uint64_t off,
+			  fc_read_sink sink, void *arg)
+{
+	const uint64_t cs = l->chunk_size;
+	const struct rfs_chunk *ch;
+	struct fc_bkey k = {0};
+	uint64_t coff, bstart;
+	struct iovec iov;
+	size_t blen;
+	char *buf;
+	int rc;
+
+	if (!fs->bcache || len == 0 || len >= RFS_CRC_BLOCK_BYTES || cs == 0)
+		return -EAGAIN;
+	ch = rfs_layout_find(l, off / cs);
+	coff = off % cs;
+	bstart = coff - coff % RFS_CRC_BLOCK_BYTES;
+	if (!ch || coff + len > ch->length ||
+	    coff + len > bstart + RFS_CRC_BLOCK_BYTES)
+		return -EAGAIN;
+	blen = (size_t)min_u64(RFS_CRC_BLOCK_BYTES, ch->length - bstart);
+	buf = thread_buf(fs, blen);
+	if (!buf)
+		return -EAGAIN;
+	k.chunk_id = ch->chunk_id;
+	k.version = ch->version;
+	k.length = ch->length;
+	k.block = bstart / RFS_CRC_BLOCK_BYTES;
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	if (!fc_bcache_get(fs->bcache, &k, (size_t)(coff - bstart), len, buf)) {
+		if (rfs_cio_pread(io, l, off - coff + bstart, buf, blen) !=
+		    (ssize_t)blen)
+			return -EAGAIN;
+		fc_bcache_put(fs->bcache, &k, buf, blen);
+		iov.iov_base = buf + (coff - bstart);
+	}
+	rc = sink(arg, &iov, 1);
+	return rc < 0 ? rc : (ssize_t)len;
+}
+
 /* Not read ahead: fetch [off, off + len) now, without holding the file,
  * into the thread's buffer, and hand it to the sink. */
 static ssize_t read_fetch(struct fc_files *fs, struct fc_file *f, size_t len,
@@ -475,12 +526,18 @@ static ssize_t read_fetch(struct fc_files *fs, struct fc_file *f, size_t len,
 			  struct fc_layout **lay)
 {
 	struct rfs_cio *io = fc_files_cio(fs);
-	char *buf = thread_buf(fs, len);
 	struct iovec iov;
+	char *buf;
 	ssize_t n;
 	int rc;
 
-	if (!io || !buf)
+	if (!io)
+		return -ENOMEM;
+	n = read_small(fs, io, &(*lay)->l, len, off, sink, arg);
+	if (n != -EAGAIN)
+		return n;
+	buf = thread_buf(fs, len);
+	if (!buf)
 		return -ENOMEM;
 	n = rfs_cio_pread(io, &(*lay)->l, off, buf, len);
 	if (n < 0) {
