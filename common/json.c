@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/crypto.h"
+#include "common/jsonw.h"
 
 int rfs_json_parse(const char *buf, size_t len, json_t **out)
 {
@@ -533,4 +534,114 @@ int rfs_json_decode_list(const json_t *obj, const struct rfs_json_list *l,
 	*elems = out;
 	*n_out = n;
 	return 0;
+}
+
+/* --- the same tables, written as a stream ---------------------------- */
+static int write_string(struct rfs_jsonw *w, const struct rfs_json_field *f,
+			const char *s)
+{
+	size_t len = strnlen(s, f->max + 1);
+
+	if (len > f->max)
+		return -EINVAL; /* not NUL-terminated within its array */
+	if (f->valid && len > 0 && !f->valid(s))
+		return -EINVAL;
+	if (rfs_jsonw_utf8_ok(s, len)) {
+		rfs_jsonw_key(w, f->key);
+		rfs_jsonw_strn(w, s, len);
+	} else if (f->kind == RFS_JSON_BYTES) {
+		rfs_jsonw_key(w, f->alt_key);
+		rfs_jsonw_base64(w, s, len);
+	} else {
+		return -EINVAL;
+	}
+	return rfs_jsonw_error(w);
+}
+
+static int write_field(struct rfs_jsonw *w, const struct rfs_json_field *f,
+		       const void *st)
+{
+	const char *p = field_ptr(f, st);
+	uint32_t e;
+
+	if (f->kind == RFS_JSON_STR || f->kind == RFS_JSON_BYTES)
+		return write_string(w, f, p);
+	if (f->kind == RFS_JSON_U64 &&
+	    *(const uint64_t *)p > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	if (f->kind == RFS_JSON_ENUM) {
+		e = *(const uint32_t *)p;
+		if (e >= f->n_names || !f->names[e])
+			return -EINVAL;
+	}
+	rfs_jsonw_key(w, f->key);
+	switch (f->kind) {
+	case RFS_JSON_HEX64:
+		rfs_jsonw_hex64(w, *(const uint64_t *)p);
+		break;
+	case RFS_JSON_U64:
+		rfs_jsonw_u64(w, *(const uint64_t *)p);
+		break;
+	case RFS_JSON_U32:
+		rfs_jsonw_u32(w, *(const uint32_t *)p);
+		break;
+	case RFS_JSON_I64:
+		rfs_jsonw_i64(w, *(const int64_t *)p);
+		break;
+	case RFS_JSON_BOOL:
+		rfs_jsonw_bool(w, *(const bool *)p);
+		break;
+	default:
+		e = *(const uint32_t *)p;
+		rfs_jsonw_strn(w, f->names[e], strlen(f->names[e]));
+		break;
+	}
+	return rfs_jsonw_error(w);
+}
+
+int rfs_json_write_fields(struct rfs_jsonw *w,
+			  const struct rfs_json_field *fields, size_t n,
+			  const void *st, bool omit_zero)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (omit_zero && field_is_zero(&fields[i], st))
+			continue;
+		rc = write_field(w, &fields[i], st);
+		if (rc < 0) {
+			rfs_jsonw_fail(w, rc);
+			return rc;
+		}
+	}
+	return rfs_jsonw_error(w);
+}
+
+int rfs_json_write_list(struct rfs_jsonw *w, const struct rfs_json_list *l,
+			const void *elems, size_t n)
+{
+	const char *elem;
+	size_t i;
+	int rc = 0;
+
+	if (n > l->max || (l->encode_extra && !l->write_extra))
+		rc = -EINVAL;
+	if (rc == 0) {
+		rfs_jsonw_key(w, l->key);
+		rfs_jsonw_arr_begin(w);
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		elem = (const char *)elems + i * l->elem_size;
+		rfs_jsonw_obj_begin(w);
+		rc = rfs_json_write_fields(w, l->fields, l->n_fields, elem,
+					   false);
+		if (rc == 0 && l->write_extra)
+			rc = l->write_extra(w, elem);
+		rfs_jsonw_obj_end(w);
+	}
+	if (rc < 0)
+		rfs_jsonw_fail(w, rc);
+	rfs_jsonw_arr_end(w);
+	return rfs_jsonw_error(w);
 }

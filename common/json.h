@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct rfs_jsonw; /* common/jsonw.h */
+
 /* Characters of a hex64 id, without the NUL. */
 #define RFS_JSON_HEX64_LEN 16
 
@@ -179,6 +181,8 @@ struct rfs_json_list {
 	size_t n_fields;
 	int (*encode_extra)(json_t *item, const void *elem); /* may be NULL */
 	int (*decode_extra)(const json_t *item, void *elem); /* may be NULL */
+	/* the stream twin of encode_extra, for rfs_json_write_list */
+	int (*write_extra)(struct rfs_jsonw *w, const void *elem);
 };
 
 /* Add elems[0..n) as an array (also when n is 0). */
@@ -191,5 +195,18 @@ int rfs_json_encode_list(json_t *obj, const struct rfs_json_list *l,
  */
 int rfs_json_decode_list(const json_t *obj, const struct rfs_json_list *l,
 			 void **elems, size_t *n);
+
+/*
+ * The stream twins of rfs_json_encode_fields / rfs_json_encode_list: the
+ * same members, keys in the same order and the same errors (-EINVAL for a
+ * value no decoder would accept), written into the open object of w
+ * (common/jsonw.h) instead of a tree. An error is also recorded in w. A
+ * list with encode_extra must have write_extra too (else -EINVAL).
+ */
+int rfs_json_write_fields(struct rfs_jsonw *w,
+			  const struct rfs_json_field *fields, size_t n,
+			  const void *st, bool omit_zero);
+int rfs_json_write_list(struct rfs_jsonw *w, const struct rfs_json_list *l,
+			const void *elems, size_t n);
 
 #endif

@@ -409,6 +409,22 @@ static const struct rfs_json_list inventory_list = {
     .n_fields = N_FIELDS(inv_entry_fields),
 };
 
+static const struct rfs_proto_tables tables = {
+    .op = op_fields,
+    .n_op = N_FIELDS(op_fields),
+    .attr = attr_fields,
+    .n_attr = N_FIELDS(attr_fields),
+    .server = server_fields,
+    .n_server = N_FIELDS(server_fields),
+    .replicas = &replicas_list,
+    .dirents = &dirents_list,
+};
+
+const struct rfs_proto_tables *rfs_proto_tables(void)
+{
+	return &tables;
+}
+
 /* --- one shape for every message ------------------------------------- */
 typedef int (*encode_body_cb)(json_t *obj, const void *st);
 typedef int (*decode_body_cb)(const json_t *obj, void *st);
@@ -480,17 +496,26 @@ static int op_encode_server(json_t *obj, const struct rfs_server *srv)
 				      srv, false);
 }
 
+int rfs_proto_op_check(const struct rfs_op *op)
+{
+	int too_long_err;
+
+	if (!rfs_op_name(op->type) ||
+	    op->data_len > op_data_max(op->type, &too_long_err) ||
+	    (op->data_len && !op->data) || op->n_replicas > RFS_MAX_REPLICAS)
+		return -EINVAL;
+	return 0;
+}
+
 static int op_encode_body(json_t *obj, const void *st)
 {
 	const struct rfs_op *op = st;
 	const char *name = rfs_op_name(op->type);
-	int too_long_err;
 	int rc;
 
-	if (!name || op->data_len > op_data_max(op->type, &too_long_err) ||
-	    (op->data_len && !op->data) || op->n_replicas > RFS_MAX_REPLICAS)
-		return -EINVAL;
-	rc = rfs_json_set_strn(obj, F_OP, name, strlen(name));
+	rc = rfs_proto_op_check(op);
+	if (rc == 0)
+		rc = rfs_json_set_strn(obj, F_OP, name, strlen(name));
 	/* zero members are left out: one struct serves every op type */
 	if (rc == 0)
 		rc = rfs_json_encode_fields(obj, op_fields, N_FIELDS(op_fields),
@@ -551,7 +576,8 @@ static void op_release_cb(void *st)
 	rfs_proto_op_release(st);
 }
 
-int rfs_proto_op_encode(const struct rfs_op *op, char **out, size_t *out_len)
+int rfs_proto_op_encode_tree(const struct rfs_op *op, char **out,
+			     size_t *out_len)
 {
 	return encode_msg(op, op_encode_body, out, out_len);
 }
@@ -605,8 +631,8 @@ static int attr_decode_body(const json_t *obj, void *st)
 	return rfs_proto_attr_from_json(a, st);
 }
 
-int rfs_proto_attr_encode(const struct rfs_attr *attr, char **out,
-			  size_t *out_len)
+int rfs_proto_attr_encode_tree(const struct rfs_attr *attr, char **out,
+			       size_t *out_len)
 {
 	return encode_msg(attr, attr_encode_body, out, out_len);
 }
@@ -646,8 +672,8 @@ static void readdir_release_cb(void *st)
 	rfs_proto_readdir_release(st);
 }
 
-int rfs_proto_readdir_encode(const struct rfs_readdir_reply *r, char **out,
-			     size_t *out_len)
+int rfs_proto_readdir_encode_tree(const struct rfs_readdir_reply *r, char **out,
+				  size_t *out_len)
 {
 	return encode_msg(r, readdir_encode_body, out, out_len);
 }
