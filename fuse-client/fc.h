@@ -20,6 +20,7 @@
 #include "client/client.h"
 #include "fuse-client/dcache.h"
 #include "fuse-client/file.h"
+#include "fuse-client/unlinkq.h"
 
 /* Largest FUSE write and read request: 1 MiB (256 pages, the kernel's
  * FUSE_MAX_MAX_PAGES), so big sequential I/O costs few round trips. */
@@ -41,6 +42,9 @@ struct fc_ctx {
 	struct fc_locks *locks;	    /* lock session (ops_lock.c), set at init */
 	struct fc_orphans *orphans; /* open counts (ops_orphan.c), at init */
 	struct fc_dcache *dcache;   /* directory attributes (dcache.h), init */
+	bool sync_unlink;	    /* -o sync_unlink: no unlink queue */
+	struct fc_unlinkq *unlinkq; /* pipelined unlinks (unlinkq.h), init;
+				     * NULL: every unlink is synchronous */
 };
 
 /* The op table (ops.c with the data ops of ops_data.c). */

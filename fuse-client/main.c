@@ -46,6 +46,7 @@ struct fc_opts {
 	char *log_file;
 	int allow_root;	 /* -o allow_root seen (excludes allow_other) */
 	int sync_close;	 /* -o sync_close: close() makes data durable */
+	int sync_unlink; /* -o sync_unlink: no unlink queue */
 	char *readahead; /* -o readahead=BYTES|auto, NULL: auto */
 	uint64_t ra_bytes;
 };
@@ -68,6 +69,7 @@ static const struct fuse_opt fc_opt_spec[] = {
     FC_OPT("log_file=%s", log_file),
     FC_OPT("readahead=%s", readahead),
     {"sync_close", offsetof(struct fc_opts, sync_close), 1},
+    {"sync_unlink", offsetof(struct fc_opts, sync_unlink), 1},
     FUSE_OPT_KEY("allow_root", FC_KEY_ALLOW_ROOT),
     FUSE_OPT_END,
 };
@@ -101,12 +103,19 @@ static void usage(const char *prog)
 	    "                           to %uM (root), else %uM\n"
 	    "    -o sync_close          close() makes the data durable on\n"
 	    "                           the chunk servers, as fsync() does\n"
-	    "                           (default: only fsync() does)\n\n"
+	    "                           (default: only fsync() does)\n"
+	    "    -o sync_unlink         unlink() waits for the metaserver\n"
+	    "                           (default: while no file is open on\n"
+	    "                           the mount, unlinks are answered at\n"
+	    "                           once and run in the background, %d\n"
+	    "                           at a time; the next op on names\n"
+	    "                           waits for them)\n\n"
 	    "Run as root, ringfs-mount adds allow_other (every user may enter\n"
 	    "the mount; default_permissions checks their rights) unless\n"
 	    "allow_root is given.\n\n",
 	    prog, RFS_CLIENT_PARALLEL_DEFAULT, FC_RA_BUDGET_BYTES >> 20,
-	    FC_RA_KERNEL_BYTES >> 20, FC_RA_WINDOW_BYTES >> 20);
+	    FC_RA_KERNEL_BYTES >> 20, FC_RA_WINDOW_BYTES >> 20,
+	    FC_UNLINKQ_THREADS);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
 }
@@ -356,6 +365,7 @@ int main(int argc, char **argv)
 		goto out_free_client;
 	fc.attr_timeout = o.attr_timeout;
 	fc.entry_timeout = o.entry_timeout;
+	fc.sync_unlink = o.sync_unlink != 0;
 	rc = run_session(&args, &co, &fc, log_fd);
 out_free_client:
 	fc_files_free(fc.files);

@@ -113,6 +113,18 @@ static void fc_dcache_on_dirs(const struct rfs_dir_attrs *d, void *arg)
 		fc_dcache_put(fc->dcache, &d->dir[i], now);
 }
 
+/* The unlink of a queue worker (fuse-client/unlinkq.h): without an open
+ * file, session 0, so the metaserver keeps no orphan (orphan stays 0 and
+ * fc_orphan_after_unlink would do nothing). The parent's attributes come
+ * back through the dirs callback. */
+static int fc_unlink_bg(void *arg, uint64_t parent, const char *name)
+{
+	struct fc_ctx *fc = arg;
+	uint64_t orphan = 0;
+
+	return rfs_client_unlink_session(fc->c, parent, name, 0, &orphan);
+}
+
 static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fc_ctx *fc;
@@ -138,6 +150,12 @@ static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 	if (fc_orphans_new(&fc->orphans) < 0)
 		fc->orphans = NULL;
 	fc_locks_start(fc);
+	/* its threads start at the first unlink; without the queue (-o
+	 * sync_unlink, or no memory), every unlink is synchronous */
+	fc->unlinkq = NULL;
+	if (!fc->sync_unlink)
+		(void)fc_unlinkq_new(fc_unlink_bg, fc, FC_UNLINKQ_THREADS,
+				     &fc->unlinkq);
 }
 
 /* Ends the lock session (its orphans go with it), then the table. */
@@ -145,6 +163,9 @@ static void fc_op_destroy_all(void *userdata)
 {
 	struct fc_ctx *fc = userdata;
 
+	/* the queued unlinks first: they use the dirs callback */
+	fc_unlinkq_free(fc->unlinkq);
+	fc->unlinkq = NULL;
 	fc_op_destroy(userdata);
 	fc_orphans_free(fc->orphans);
 	fc->orphans = NULL;
@@ -158,6 +179,8 @@ static void fc_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct rfs_attr a;
 	int rc;
 
+	/* only an unlink of this very name changes the answer */
+	fc_unlinkq_drain_name(fc_ctx_of(req)->unlinkq, parent, name);
 	rc = rfs_client_lookup(fc_ctx_of(req)->c, parent, name, &a);
 	reply_entry(req, rc, &a);
 }
@@ -170,6 +193,34 @@ static void fc_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 	fuse_reply_none(req);
 }
 
+/*
+ * A directory with unlinks of ours queued or running: the kernel asks
+ * for it before every unlink in it (its permission check), so waiting
+ * here would make the unlinks serial again. Its mode and owner are right
+ * already; its times are made at least the newest unlink's, and the
+ * kernel does not cache the answer.
+ */
+static void getattr_unlinking_dir(fuse_req_t req, struct fc_ctx *fc,
+				  fuse_ino_t ino, int64_t newest_ns)
+{
+	struct rfs_attr a;
+	struct stat st;
+	int rc = 0;
+
+	if (!fc_dcache_get(fc->dcache, ino, fc_dcache_now_ns(), &a, NULL))
+		rc = rfs_client_getattr(fc->c, ino, &a);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (a.mtime_ns < newest_ns)
+		a.mtime_ns = newest_ns;
+	if (a.ctime_ns < newest_ns)
+		a.ctime_ns = newest_ns;
+	fc_attr_to_stat(&a, &st);
+	fuse_reply_attr(req, &st, 0);
+}
+
 static void fc_op_getattr(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
@@ -177,8 +228,14 @@ static void fc_op_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct rfs_attr a;
 	struct stat st;
 	double left;
+	int64_t newest;
 	int rc;
 
+	if (fc_unlinkq_parent_pending(fc->unlinkq, ino, &newest)) {
+		getattr_unlinking_dir(req, fc, ino, newest);
+		return;
+	}
+	fc_unlinkq_drain(fc->unlinkq);
 	/* a directory's attributes as a change of ours left them: the
 	 * kernel caches them only as long as they had left here */
 	if (fc_dcache_get(fc->dcache, ino, fc_dcache_now_ns(), &a, &left)) {
@@ -227,6 +284,7 @@ static void fc_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct rfs_attr a;
 	int rc;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		sa.valid |= RFS_SETATTR_MODE;
 		sa.mode = attr->st_mode & 07777;
@@ -288,6 +346,7 @@ static void fc_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct rfs_attr a;
 	int rc = -EPERM;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	if (S_ISREG(mode))
 		rc = rfs_client_create(fc_ctx_of(req)->c, parent, name,
 				       mode & 07777, cx->uid, cx->gid,
@@ -302,13 +361,18 @@ static void fc_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct rfs_attr a;
 	int rc;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	rc = rfs_client_mkdir(fc_ctx_of(req)->c, parent, name, mode & 07777,
 			      cx->uid, cx->gid, &a);
 	reply_entry(req, rc, &a);
 }
 
-/* An open file losing its last link stays usable until its last close
- * (ops_orphan.c): the session is sent while any file is open here. */
+/*
+ * An open file losing its last link stays usable until its last close
+ * (ops_orphan.c): the session is sent while any file is open here.
+ * Without an open file, the unlink is queued and answered at once
+ * (unlinkq.h, docs/fuse.md "Pipelined unlink").
+ */
 static void fc_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fc_ctx *fc = fc_ctx_of(req);
@@ -316,6 +380,12 @@ static void fc_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	uint64_t orphan = 0;
 	int rc;
 
+	if (fc->unlinkq && session == 0 &&
+	    fc_unlinkq_push(fc->unlinkq, parent, name) == 0) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	fc_unlinkq_drain(fc->unlinkq);
 	rc = rfs_client_unlink_session(fc->c, parent, name, session, &orphan);
 	if (rc == 0)
 		fc_orphan_after_unlink(fc, orphan, session);
@@ -326,6 +396,7 @@ static void fc_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fc_ctx *fc = fc_ctx_of(req);
 
+	fc_unlinkq_drain(fc->unlinkq); /* or ENOTEMPTY */
 	/* the removed directory's inode is unknown here: forget them all
 	 * (the reply brings the parent's back) */
 	fc_dcache_clear(fc->dcache);
@@ -339,6 +410,7 @@ static void fc_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 	struct rfs_attr a;
 	int rc;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	rc = rfs_client_symlink(fc_ctx_of(req)->c, parent, name, link, cx->uid,
 				cx->gid, &a);
 	reply_entry(req, rc, &a);
@@ -361,6 +433,7 @@ static void fc_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	/* RENAME_WHITEOUT and anything newer: not supported */
 	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		rc = -EINVAL;
+	fc_unlinkq_drain(fc->unlinkq);
 	/* a moved directory changes too (ctime, ".."): as for rmdir */
 	fc_dcache_clear(fc->dcache);
 	if (rc == 0)
@@ -377,6 +450,7 @@ static void fc_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	struct rfs_attr a;
 	int rc;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	rc = rfs_client_link(fc_ctx_of(req)->c, ino, newparent, newname, &a);
 	reply_entry(req, rc, &a);
 }
@@ -421,6 +495,7 @@ static void fc_op_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs v;
 	int rc;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	rc = do_statfs(fc_ctx_of(req), ino, &v);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
@@ -444,6 +519,7 @@ static void fc_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 {
 	uint32_t xf = 0;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	if (xattr_unsupported(name)) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
@@ -484,6 +560,7 @@ static void fc_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	rc = rfs_client_getxattr(fc_ctx_of(req)->c, ino, name, &v);
 	reply_value(req, rc, &v, size);
 }
@@ -493,12 +570,14 @@ static void fc_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	struct rfs_value_reply v = {0};
 	int rc;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	rc = rfs_client_listxattr(fc_ctx_of(req)->c, ino, &v);
 	reply_value(req, rc, &v, size);
 }
 
 static void fc_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	fc_dcache_drop(fc_ctx_of(req)->dcache, ino);
 	fuse_reply_err(req,
 		       -rfs_client_removexattr(fc_ctx_of(req)->c, ino, name));

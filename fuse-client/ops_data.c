@@ -48,6 +48,7 @@ void fc_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct rfs_attr a;
 	int rc = -EPERM;
 
+	fc_unlinkq_drain(fc->unlinkq);
 	/* the create also leases chunk 0 for the first write */
 	if (S_ISREG(mode))
 		rc = rfs_client_create_lease(fc->c, parent, name, mode & 07777,
@@ -73,6 +74,7 @@ void fc_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fc_ctx *fc = fc_ctx_of(req);
 	int rc;
 
+	fc_unlinkq_drain(fc->unlinkq);
 	rc = do_open(fc, ino, NULL, fi);
 	/*
 	 * close-to-open: the kernel may hold attributes (the size) from

@@ -140,6 +140,7 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fc_dirbuf b = {.req = req, .size = size, .plus = plus};
 	int rc = -ENOMEM;
 
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	b.buf = malloc(size ? size : 1);
 	if (b.buf)
 		rc = do_readdir(ino, (uint64_t)off, &b);
@@ -170,6 +171,8 @@ void fc_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void fc_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		    struct fuse_file_info *fi)
 {
-	/* every metadata change is durable on the metaserver when answered */
+	/* every metadata change is durable on the metaserver when answered;
+	 * queued unlinks are once the queue is empty */
+	fc_unlinkq_drain(fc_ctx_of(req)->unlinkq);
 	fuse_reply_err(req, 0);
 }
