@@ -21,8 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Default budget of a mount's block cache (-o block_cache). */
+/* Default and largest budget of a mount's block cache (-o block_cache). */
 #define FC_BCACHE_DEFAULT_BYTES (64u << 20)
+#define FC_BCACHE_MAX_BYTES	(1024u << 20)
 
 struct fc_bkey {
 	uint64_t chunk_id;

@@ -13,6 +13,7 @@
  */
 #include <config.h>
 
+#include "fuse-client/bcache.h"
 #include "fuse-client/fc.h"
 
 #include <errno.h>
@@ -49,6 +50,8 @@ struct fc_opts {
 	int sync_unlink; /* -o sync_unlink: no unlink queue */
 	char *readahead; /* -o readahead=BYTES|auto, NULL: auto */
 	uint64_t ra_bytes;
+	char *block_cache; /* -o block_cache=BYTES, NULL: the default */
+	uint64_t bc_bytes;
 };
 
 /* Keys of the options opt_proc looks at and passes on to libfuse. */
@@ -68,6 +71,7 @@ static const struct fuse_opt fc_opt_spec[] = {
     FC_OPT("log_level=%s", log_level),
     FC_OPT("log_file=%s", log_file),
     FC_OPT("readahead=%s", readahead),
+    FC_OPT("block_cache=%s", block_cache),
     {"sync_close", offsetof(struct fc_opts, sync_close), 1},
     {"sync_unlink", offsetof(struct fc_opts, sync_unlink), 1},
     FUSE_OPT_KEY("allow_root", FC_KEY_ALLOW_ROOT),
@@ -101,6 +105,11 @@ static void usage(const char *prog)
 	    "                           default): off when the kernel's is "
 	    "raised\n"
 	    "                           to %uM (root), else %uM\n"
+	    "    -o block_cache=BYTES   keep the 64K blocks small reads "
+	    "fetch,\n"
+	    "                           up to BYTES (K, M suffixes, at most "
+	    "%uM;\n"
+	    "                           0: off; default %uM)\n"
 	    "    -o sync_close          close() makes the data durable on\n"
 	    "                           the chunk servers, as fsync() does\n"
 	    "                           (default: only fsync() does)\n"
@@ -115,6 +124,7 @@ static void usage(const char *prog)
 	    "allow_root is given.\n\n",
 	    prog, RFS_CLIENT_PARALLEL_DEFAULT, FC_RA_BUDGET_BYTES >> 20,
 	    FC_RA_KERNEL_BYTES >> 20, FC_RA_WINDOW_BYTES >> 20,
+	    FC_BCACHE_MAX_BYTES >> 20, FC_BCACHE_DEFAULT_BYTES >> 20,
 	    FC_UNLINKQ_THREADS);
 	fuse_cmdline_help();
 	fuse_lowlevel_help();
@@ -214,6 +224,15 @@ static int parse_args(struct fuse_args *args, struct fc_opts *o,
 			o->readahead, FC_RA_BUDGET_BYTES >> 20);
 		return 2;
 	}
+	o->bc_bytes = FC_BCACHE_DEFAULT_BYTES;
+	if (o->block_cache && (parse_bytes(o->block_cache, &o->bc_bytes) < 0 ||
+			       o->bc_bytes > FC_BCACHE_MAX_BYTES)) {
+		fprintf(stderr,
+			"ringfs-mount: bad block_cache '%s' (BYTES with a K or "
+			"M suffix, 0 to %uM)\n",
+			o->block_cache, FC_BCACHE_MAX_BYTES >> 20);
+		return 2;
+	}
 	if (o->attr_timeout < 0 || o->entry_timeout < 0 || o->meta_retry < 0 ||
 	    o->parallel > RFS_CLIENT_PARALLEL_MAX) {
 		fprintf(stderr, "ringfs-mount: option out of range\n");
@@ -300,6 +319,8 @@ static int setup_client(const struct fc_opts *o, struct fc_ctx *fc)
 	/* in range: parse_args checked it */
 	if (rc == 0)
 		rc = fc_files_set_readahead(fc->files, o->ra_bytes);
+	if (rc == 0)
+		rc = fc_files_set_block_cache(fc->files, o->bc_bytes);
 	return rc;
 }
 
@@ -378,6 +399,7 @@ out_free_args:
 	free(o.log_level);
 	free(o.log_file);
 	free(o.readahead);
+	free(o.block_cache);
 	fuse_opt_free_args(&args);
 	return rc;
 }
