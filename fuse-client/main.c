@@ -171,6 +171,20 @@ static int parse_bytes(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* -o NAME=VAL, a byte count of at most max; else a message naming the
+ * option (what else it takes: extra) and -EINVAL. */
+static int size_opt(const char *name, const char *val, uint64_t max,
+		    const char *extra, uint64_t *out)
+{
+	if (parse_bytes(val, out) == 0 && *out <= max)
+		return 0;
+	fprintf(stderr,
+		"ringfs-mount: bad %s '%s' (%sBYTES with a K or M suffix, 0 "
+		"to %lluM)\n",
+		name, val, extra, (unsigned long long)(max >> 20));
+	return -EINVAL;
+}
+
 /* -o fsname=META with the commas of an address list escaped. */
 static int add_fsname(struct fuse_args *args, const char *meta)
 {
@@ -216,23 +230,14 @@ static int parse_args(struct fuse_args *args, struct fc_opts *o,
 	}
 	o->ra_bytes = FC_RA_AUTO;
 	if (o->readahead && strcmp(o->readahead, "auto") != 0 &&
-	    (parse_bytes(o->readahead, &o->ra_bytes) < 0 ||
-	     o->ra_bytes > FC_RA_BUDGET_BYTES)) {
-		fprintf(stderr,
-			"ringfs-mount: bad readahead '%s' (auto, or BYTES "
-			"with a K or M suffix, 0 to %uM)\n",
-			o->readahead, FC_RA_BUDGET_BYTES >> 20);
+	    size_opt("readahead", o->readahead, FC_RA_BUDGET_BYTES, "auto, or ",
+		     &o->ra_bytes) < 0)
 		return 2;
-	}
 	o->bc_bytes = FC_BCACHE_DEFAULT_BYTES;
-	if (o->block_cache && (parse_bytes(o->block_cache, &o->bc_bytes) < 0 ||
-			       o->bc_bytes > FC_BCACHE_MAX_BYTES)) {
-		fprintf(stderr,
-			"ringfs-mount: bad block_cache '%s' (BYTES with a K or "
-			"M suffix, 0 to %uM)\n",
-			o->block_cache, FC_BCACHE_MAX_BYTES >> 20);
+	if (o->block_cache &&
+	    size_opt("block_cache", o->block_cache, FC_BCACHE_MAX_BYTES, "",
+		     &o->bc_bytes) < 0)
 		return 2;
-	}
 	if (o->attr_timeout < 0 || o->entry_timeout < 0 || o->meta_retry < 0 ||
 	    o->parallel > RFS_CLIENT_PARALLEL_MAX) {
 		fprintf(stderr, "ringfs-mount: option out of range\n");
