@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "fuse-client/bcache.h"
 #include "fuse-client/file_int.h"
@@ -648,15 +648,6 @@ void fc_file_set_lease(struct fc_file *f, const struct rfs_lease *l)
 	pthread_mutex_unlock(&f->lock);
 }
 
-/* The wall clock in ns, as the metaserver stamps times. */
-static int64_t file_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Fold sa into the kept p (later values win). */
 static void setattr_merge(struct rfs_client_setattr *p,
 			  const struct rfs_client_setattr *sa)
@@ -729,7 +720,7 @@ bool fc_files_defer_setattr(struct fc_files *fs, uint64_t ino,
 	pthread_mutex_lock(&f->lock);
 	if (f->buf_len && !f->err && f->known_valid) {
 		setattr_merge(&f->pending, sa);
-		f->pending_ns = file_now_ns();
+		f->pending_ns = rfs_wall_ns();
 		*out = f->known;
 		file_overlay_locked(f, out);
 		kept = true;

@@ -12,8 +12,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/proto.h"
 
@@ -162,14 +162,6 @@ static int start_workers(struct fc_unlinkq *q)
 	return 0;
 }
 
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int fc_unlinkq_push(struct fc_unlinkq *q, uint64_t parent, const char *name)
 {
 	size_t len = strlen(name);
@@ -191,7 +183,7 @@ int fc_unlinkq_push(struct fc_unlinkq *q, uint64_t parent, const char *name)
 	s->state = FC_UQ_QUEUED;
 	s->seq = q->seq++;
 	s->parent = parent;
-	s->pushed_ns = realtime_ns();
+	s->pushed_ns = rfs_wall_ns();
 	memcpy(s->name, name, len + 1);
 	q->n_queued++;
 	q->n_busy++;

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "metaserver/api_int.h"
 
@@ -46,14 +46,6 @@ struct api_op {
 int64_t ms_api_now_ms(const struct ms_api *api)
 {
 	return (int64_t)uv_now(api->loop);
-}
-
-static int64_t api_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void ms_api_kick(struct ms_api *api)
@@ -850,7 +842,7 @@ int ms_api_propose(struct ms_api *api, struct rfs_httpd_req *req,
 	if (hb != NULL)
 		call->hb = *hb;
 	api_call_dirs(call, op);
-	op->now_ns = api_wall_ns();
+	op->now_ns = rfs_wall_ns();
 	rc = rfs_proto_op_encode(op, &json, &len);
 	if (rc == 0) {
 		rfs_httpd_req_set_data(req, call, api_call_detach);

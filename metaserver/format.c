@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "metaserver/raftlog.h"
@@ -235,14 +235,6 @@ static int format_prepare_dir(const char *dir, char *err, size_t errlen)
 	return rc;
 }
 
-static int64_t format_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int ms_format_create(const char *dir, uint64_t chunk_size, uint32_t goal,
 		     const char *raft_addr, struct ms_format_info *out,
 		     char *err, size_t errlen)
@@ -275,7 +267,7 @@ int ms_format_create(const char *dir, uint64_t chunk_size, uint32_t goal,
 		return rc;
 	info.fmt.chunk_size = chunk_size;
 	info.fmt.goal = goal;
-	info.fmt.created_ns = format_now_ns();
+	info.fmt.created_ns = rfs_wall_ns();
 	rc = ms_format_new_fsid(info.fmt.fsid);
 	if (rc == 0)
 		rc = format_render(&info, text, sizeof(text));
