@@ -25,6 +25,9 @@ void rfs_client_httpc_opts(const struct rfs_client *c,
  * rfs_client_set_dirs_cb, if any. */
 void rfs_client_notify_dirs(struct rfs_client *c, const char *body, size_t len);
 
+/* Pass op to the callback of rfs_client_set_op_cb, if any. */
+void rfs_client_notify_op(struct rfs_client *c, const struct rfs_op *op);
+
 /* Chunks in flight for a transfer: o->parallel, defaulted and capped. */
 unsigned int rfs_transfer_parallel(const struct rfs_transfer_opts *o);
 

@@ -34,6 +34,8 @@ struct rfs_client {
 	uint64_t chunk_size;	    /* 0 until known */
 	rfs_client_dirs_cb dirs_cb; /* set before the client is shared */
 	void *dirs_arg;
+	rfs_client_op_cb op_cb; /* set before the client is shared */
+	void *op_arg;
 };
 
 static bool host_char_ok(char ch)
@@ -384,6 +386,18 @@ void rfs_client_set_dirs_cb(struct rfs_client *c, rfs_client_dirs_cb cb,
 {
 	c->dirs_cb = cb;
 	c->dirs_arg = arg;
+}
+
+void rfs_client_set_op_cb(struct rfs_client *c, rfs_client_op_cb cb, void *arg)
+{
+	c->op_cb = cb;
+	c->op_arg = arg;
+}
+
+void rfs_client_notify_op(struct rfs_client *c, const struct rfs_op *op)
+{
+	if (c->op_cb)
+		c->op_cb(op, c->op_arg);
 }
 
 void rfs_client_notify_dirs(struct rfs_client *c, const char *body, size_t len)

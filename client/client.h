@@ -134,6 +134,17 @@ typedef void (*rfs_client_dirs_cb)(const struct rfs_dir_attrs *d, void *arg);
 void rfs_client_set_dirs_cb(struct rfs_client *c, rfs_client_dirs_cb cb,
 			    void *arg);
 
+/*
+ * Every metadata request of meta.c (struct rfs_op): once set, cb is called
+ * with it from the calling thread right before it is sent and again after
+ * its reply (or failure). A cache of the mount (fuse-client/ncache.h)
+ * forgets what a change may touch, and voids reads that overlap it. op is
+ * borrowed for the call. Set it before the client is shared between
+ * threads; cb NULL turns it off.
+ */
+typedef void (*rfs_client_op_cb)(const struct rfs_op *op, void *arg);
+void rfs_client_set_op_cb(struct rfs_client *c, rfs_client_op_cb cb, void *arg);
+
 /* File system chunk size (from statfs, cached after the first call). */
 int rfs_client_chunk_size(struct rfs_client *c, uint64_t *out);
 

@@ -27,8 +27,10 @@ static int meta_post(struct rfs_client *c, const char *route,
 		memset(reply, 0, sizeof(*reply));
 		return rc;
 	}
+	rfs_client_notify_op(c, op);
 	rc = rfs_client_call(c, "POST", route, json, len, idempotent, reply);
 	free(json);
+	rfs_client_notify_op(c, op);
 	return rc;
 }
 

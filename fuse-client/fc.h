@@ -20,6 +20,7 @@
 #include "client/client.h"
 #include "fuse-client/dcache.h"
 #include "fuse-client/file.h"
+#include "fuse-client/ncache.h"
 #include "fuse-client/unlinkq.h"
 
 /* Largest FUSE write and read request: 1 MiB (256 pages, the kernel's
@@ -42,6 +43,7 @@ struct fc_ctx {
 	struct fc_locks *locks;	    /* lock session (ops_lock.c), set at init */
 	struct fc_orphans *orphans; /* open counts (ops_orphan.c), at init */
 	struct fc_dcache *dcache;   /* directory attributes (dcache.h), init */
+	struct fc_ncache *ncache;   /* listed entries (ncache.h), init */
 	bool sync_unlink;	    /* -o sync_unlink: no unlink queue */
 	struct fc_unlinkq *unlinkq; /* pipelined unlinks (unlinkq.h), init;
 				     * NULL: every unlink is synchronous */
@@ -75,6 +77,9 @@ void fc_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi);
 void fc_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		    struct fuse_file_info *fi);
+/* List directory ino into the name cache (up to FC_NCACHE_FILL_MAX
+ * entries); errors only leave the cache emptier. */
+void fc_list_for_ncache(struct fc_ctx *fc, fuse_ino_t ino);
 
 /* ops_space.c */
 void fc_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,

@@ -87,6 +87,22 @@ static void reply_entry(fuse_req_t req, int rc, struct rfs_attr *a)
 	fuse_reply_entry(req, &e);
 }
 
+/* An entry from the name cache, cached by the kernel no longer than it
+ * had left here. */
+static void reply_cached_entry(fuse_req_t req, struct rfs_attr *a, double left)
+{
+	struct fc_ctx *fc = fc_ctx_of(req);
+	struct fuse_entry_param e;
+
+	fc_attr_add_dirty(fc, a);
+	fc_entry_from_attr(fc, a, &e);
+	if (e.attr_timeout > left)
+		e.attr_timeout = left;
+	if (e.entry_timeout > left)
+		e.entry_timeout = left;
+	fuse_reply_entry(req, &e);
+}
+
 static void reply_attr(fuse_req_t req, int rc, struct rfs_attr *a)
 {
 	struct fc_ctx *fc = fc_ctx_of(req);
@@ -111,6 +127,14 @@ static void fc_dcache_on_dirs(const struct rfs_dir_attrs *d, void *arg)
 
 	for (i = 0; i < d->n; i++)
 		fc_dcache_put(fc->dcache, &d->dir[i], now);
+}
+
+/* Every metadata request passes the name cache (ncache.h). */
+static void fc_ncache_on_op(const struct rfs_op *op, void *arg)
+{
+	struct fc_ctx *fc = arg;
+
+	fc_ncache_on_change(fc->ncache, op);
 }
 
 /* The unlink of a queue worker (fuse-client/unlinkq.h): without an open
@@ -146,6 +170,13 @@ static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 	/* before any other request: without it, every getattr asks */
 	if (fc_dcache_new(FC_DCACHE_SLOTS, fc->attr_timeout, &fc->dcache) == 0)
 		rfs_client_set_dirs_cb(fc->c, fc_dcache_on_dirs, fc);
+	/* a name cache lives only as long as both kernel caches would */
+	if (fc_ncache_new(FC_NCACHE_MAX,
+			  fc->attr_timeout < fc->entry_timeout
+			      ? fc->attr_timeout
+			      : fc->entry_timeout,
+			  &fc->ncache) == 0)
+		rfs_client_set_op_cb(fc->c, fc_ncache_on_op, fc);
 	/* without the table, unlinked open files are freed at once */
 	if (fc_orphans_new(&fc->orphans) < 0)
 		fc->orphans = NULL;
@@ -172,16 +203,45 @@ static void fc_op_destroy_all(void *userdata)
 	rfs_client_set_dirs_cb(fc->c, NULL, NULL);
 	fc_dcache_free(fc->dcache);
 	fc->dcache = NULL;
+	rfs_client_set_op_cb(fc->c, NULL, NULL);
+	fc_ncache_free(fc->ncache);
+	fc->ncache = NULL;
+}
+
+/*
+ * parent/name from the name cache; on a miss in a directory where lookups
+ * keep finding entries, list it first (fc_list_for_ncache).
+ */
+static bool lookup_cached(struct fc_ctx *fc, fuse_ino_t parent,
+			  const char *name, struct rfs_attr *a, double *left)
+{
+	int64_t now = fc_dcache_now_ns();
+
+	if (fc_ncache_get(fc->ncache, parent, name, now, a, left))
+		return true;
+	if (!fc_ncache_want_fill(fc->ncache, parent, now))
+		return false;
+	fc_list_for_ncache(fc, parent);
+	return fc_ncache_get(fc->ncache, parent, name, fc_dcache_now_ns(), a,
+			     left);
 }
 
 static void fc_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct fc_ctx *fc = fc_ctx_of(req);
 	struct rfs_attr a;
+	double left;
 	int rc;
 
 	/* only an unlink of this very name changes the answer */
-	fc_unlinkq_drain_name(fc_ctx_of(req)->unlinkq, parent, name);
-	rc = rfs_client_lookup(fc_ctx_of(req)->c, parent, name, &a);
+	fc_unlinkq_drain_name(fc->unlinkq, parent, name);
+	if (lookup_cached(fc, parent, name, &a, &left)) {
+		reply_cached_entry(req, &a, left);
+		return;
+	}
+	rc = rfs_client_lookup(fc->c, parent, name, &a);
+	if (rc == 0)
+		fc_ncache_note_lookup(fc->ncache, parent, fc_dcache_now_ns());
 	reply_entry(req, rc, &a);
 }
 

@@ -107,8 +107,10 @@ static bool dirbuf_add(struct fc_dirbuf *b, const struct rfs_dirent *d,
 static int do_readdir(fuse_ino_t ino, uint64_t off, struct fc_dirbuf *b)
 {
 	size_t per = b->plus ? FC_DIRENTPLUS_MIN_BYTES : FC_DIRENT_MIN_BYTES;
+	struct fc_ctx *fc = fc_ctx_of(b->req);
 	struct rfs_readdir_reply r;
 	bool full = false;
+	uint64_t gen;
 	size_t i;
 	size_t n;
 	int rc;
@@ -116,12 +118,15 @@ static int do_readdir(fuse_ino_t ino, uint64_t off, struct fc_dirbuf *b)
 	if (off & FC_DIR_OFF_EOF)
 		return 0; /* after the last entry: nothing follows */
 	do {
+		gen = fc_ncache_gen(fc->ncache);
 		n = (b->size - b->used) / per + 1;
 		rc = (b->plus ? rfs_client_readdirplus : rfs_client_readdir)(
-		    fc_ctx_of(b->req)->c, ino, off,
-		    n > RFS_READDIR_MAX ? 0 : (uint32_t)n, &r);
+		    fc->c, ino, off, n > RFS_READDIR_MAX ? 0 : (uint32_t)n, &r);
 		if (rc < 0)
 			return b->used ? 0 : rc;
+		if (b->plus) /* lookups after the kernel forgets these */
+			fc_ncache_fill(fc->ncache, ino, r.entries, r.n, gen,
+				       fc_dcache_now_ns());
 		for (i = 0; i < r.n && !full; i++) {
 			full = !dirbuf_add(b, &r.entries[i],
 					   r.eof && i + 1 == r.n);
@@ -166,6 +171,28 @@ void fc_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	reply_dir(req, ino, size, off, true);
+}
+
+void fc_list_for_ncache(struct fc_ctx *fc, fuse_ino_t ino)
+{
+	struct rfs_readdir_reply r;
+	uint64_t cookie = 0;
+	size_t listed = 0;
+	bool more = true;
+	uint64_t gen;
+
+	while (more && listed < FC_NCACHE_FILL_MAX) {
+		gen = fc_ncache_gen(fc->ncache);
+		if (rfs_client_readdirplus(fc->c, ino, cookie, 0, &r) < 0)
+			return;
+		more = fc_ncache_fill(fc->ncache, ino, r.entries, r.n, gen,
+				      fc_dcache_now_ns()) &&
+		       !r.eof && r.n > 0;
+		if (r.n > 0)
+			cookie = r.entries[r.n - 1].cookie;
+		listed += r.n;
+		rfs_proto_readdir_release(&r);
+	}
 }
 
 void fc_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,

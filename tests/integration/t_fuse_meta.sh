@@ -7,14 +7,17 @@
 # Each count is taken on a fresh second mount, so the kernel has nothing
 # cached. Namespace changes bring their directory's new attributes along:
 # creates and unlinks cost no getattr of the directory, and the directory
-# attributes the mount shows stay those the metaserver has. Skipped (77) when /dev/fuse or fusermount3 is not usable.
+# attributes the mount shows stay those the metaserver has. After the
+# kernel forgets its entries, stats of every file in a directory cost a
+# listing or two, not a lookup each, and show every change made through
+# the same mount. Skipped (77) when /dev/fuse or fusermount3 is not usable.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fuselib.sh"
 
 RFS_CASES="fuse_meta_mount fuse_meta_make fuse_meta_readdirplus_attrs
 fuse_meta_readdirplus_one_trip fuse_meta_readdir_eof fuse_meta_readdir_resume
 fuse_meta_changes_no_dir_getattr fuse_meta_dir_attrs_follow_changes
-fuse_meta_setattr_with_commit fuse_meta_unmount"
+fuse_meta_setattr_with_commit fuse_meta_name_cache fuse_meta_unmount"
 fc_setup
 rfs_cluster_start || rfs_abort "cluster did not start: $RFS_REASON"
 M=$RFS_TMP/mnt
@@ -267,6 +270,66 @@ if os.stat(ref + "/later").st_mtime_ns < t0:
 	[ -z "$RFS_REASON" ]
 }
 
+# forget_dentries: make the kernel forget its cached names and inodes
+# (needs root, as the mounts do).
+forget_dentries() {
+	sync && echo 2 >/proc/sys/vm/drop_caches 2>/dev/null
+}
+
+# stat_all DIR: "name ino mode nlink uid gid size mtime ctime" per entry
+# of DIR's listing on the uncached mount, each stat'ed in DIR.
+stat_all() {
+	rfs_run "$PY" -c '
+import os, sys
+d, names = sys.argv[1], sorted(os.listdir(sys.argv[2]))
+for n in names:
+    s = os.lstat(d + "/" + n)
+    print(n, s.st_ino, oct(s.st_mode), s.st_nlink, s.st_uid, s.st_gid,
+          s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+' "$1" "$M3/big" && cat "$RFS_TMP/cmd.out"
+}
+
+# With long cache times, a cold stat of every file costs a listing, not a
+# lookup per file; then changes made through the same mount (data, mode,
+# times, size, rename, unlink, link) all show after the kernel forgets
+# its entries again: every attribute equals an uncached mount's.
+case_name_cache() {
+	local before after lk rd i want got
+	fc_mount m2 "$M2" -o attr_timeout=30,entry_timeout=30 ||
+		{ fail "second mount"; return; }
+	fc_mount m3 "$M3" -o attr_timeout=0,entry_timeout=0 ||
+		{ fail "uncached mount"; return; }
+	forget_dentries || { fail "drop_caches: not writable"; return; }
+	read -r -a before <<<"$(counts_now)"
+	for i in $(seq 1 $NFILES); do
+		[ "$(stat -c %s "$M2/big/f$i")" = "$i" ] ||
+			{ fail "f$i: size $(stat -c %s "$M2/big/f$i")"; return; }
+	done
+	read -r -a after <<<"$(counts_now)"
+	rd=$((after[0] - before[0]))
+	lk=$((after[2] - before[2]))
+	rfs_log "stat of $NFILES files, cold: readdir=$rd lookup=$lk"
+	[ "$lk" -le 4 ] || fail "$lk lookup requests"
+	[ "$rd" -ge 1 ] && [ "$rd" -le 4 ] || fail "$rd readdir requests"
+	printf 'hello' >>"$M2/big/f10" && chmod 0700 "$M2/big/f11" &&
+		mv "$M2/big/f12" "$M2/big/f12.moved" && rm "$M2/big/f13" &&
+		ln "$M2/big/f14" "$M2/big/f14.link" &&
+		truncate -s 0 "$M2/big/f15" &&
+		touch -d @1000000000 "$M2/big/f16" ||
+		{ fail "changes through the cached mount"; return; }
+	forget_dentries
+	want=$(stat_all "$M3/big") && got=$(stat_all "$M2/big") ||
+		{ fail "stat: $(rfs_err_tail)"; return; }
+	[ "$got" = "$want" ] || fail "cached mount differs: $(diff \
+		<(echo "$want") <(echo "$got") | head -6 | tr '\n' '|')"
+	[ -e "$M2/big/f13" ] && fail "f13 still there"
+	[ "$(stat -c %s.%h "$M2/big/f10")" = 15.1 ] || fail "f10 size"
+	[ "$(stat -c %h "$M2/big/f14")" = 2 ] || fail "f14 nlink"
+	fc_umount m3 "$M3"
+	fc_umount m2 "$M2"
+	[ -z "$RFS_REASON" ]
+}
+
 rfs_case fuse_meta_mount fc_mount m1 "$M"
 rfs_case fuse_meta_make case_make
 rfs_case fuse_meta_readdirplus_attrs case_readdirplus_attrs
@@ -276,5 +339,6 @@ rfs_case fuse_meta_readdir_resume case_readdir_resume
 rfs_case fuse_meta_changes_no_dir_getattr case_changes_no_dir_getattr
 rfs_case fuse_meta_dir_attrs_follow_changes case_dir_attrs_follow_changes
 rfs_case fuse_meta_setattr_with_commit case_setattr_with_commit
+rfs_case fuse_meta_name_cache case_name_cache
 rfs_case fuse_meta_unmount fc_umount m1 "$M"
 rfs_finish
