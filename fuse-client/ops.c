@@ -149,6 +149,16 @@ static int fc_unlink_bg(void *arg, uint64_t parent, const char *name)
 	return rfs_client_unlink_session(fc->c, parent, name, 0, &orphan);
 }
 
+/* The last queued unlink in parent is done: the kernel drops the
+ * attributes getattr_unlinking_dir estimated, so the next stat asks. */
+static void fc_unlink_bg_idle(void *arg, uint64_t parent)
+{
+	struct fc_ctx *fc = arg;
+
+	if (fc->se)
+		(void)fuse_lowlevel_notify_inval_inode(fc->se, parent, -1, 0);
+}
+
 static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fc_ctx *fc;
@@ -185,8 +195,9 @@ static void fc_op_init(void *userdata, struct fuse_conn_info *conn)
 	 * sync_unlink, or no memory), every unlink is synchronous */
 	fc->unlinkq = NULL;
 	if (!fc->sync_unlink)
-		(void)fc_unlinkq_new(fc_unlink_bg, fc, FC_UNLINKQ_THREADS,
-				     &fc->unlinkq);
+		if (fc_unlinkq_new(fc_unlink_bg, fc, FC_UNLINKQ_THREADS,
+				   &fc->unlinkq) == 0)
+			fc_unlinkq_set_idle(fc->unlinkq, fc_unlink_bg_idle);
 }
 
 /* Ends the lock session (its orphans go with it), then the table. */
@@ -194,7 +205,9 @@ static void fc_op_destroy_all(void *userdata)
 {
 	struct fc_ctx *fc = userdata;
 
-	/* the queued unlinks first: they use the dirs callback */
+	/* the queued unlinks first: they use the dirs callback (and no
+	 * longer notify the kernel, which is going away) */
+	fc_unlinkq_set_idle(fc->unlinkq, NULL);
 	fc_unlinkq_free(fc->unlinkq);
 	fc->unlinkq = NULL;
 	fc_op_destroy(userdata);
@@ -254,11 +267,19 @@ static void fc_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 }
 
 /*
+ * How long the kernel may keep the estimate below (rounded up to a tick):
+ * the two permission checks of one unlink (the path walk's and the
+ * delete's) are answered by one getattr.
+ */
+#define FC_UNLINKING_ATTR_S 0.001
+
+/*
  * A directory with unlinks of ours queued or running: the kernel asks
- * for it before every unlink in it (its permission check), so waiting
- * here would make the unlinks serial again. Its mode and owner are right
- * already; its times are made at least the newest unlink's, and the
- * kernel does not cache the answer.
+ * for it before every unlink in it (its permission checks; each unlink
+ * drops it again), so waiting here would make the unlinks serial again.
+ * Its mode and owner are right already; its times are made at least the
+ * newest unlink's, and the kernel keeps the answer at most a tick, and
+ * not past the last unlink's end (fc_unlink_bg_idle).
  */
 static void getattr_unlinking_dir(fuse_req_t req, struct fc_ctx *fc,
 				  fuse_ino_t ino, int64_t newest_ns)
@@ -278,7 +299,7 @@ static void getattr_unlinking_dir(fuse_req_t req, struct fc_ctx *fc,
 	if (a.ctime_ns < newest_ns)
 		a.ctime_ns = newest_ns;
 	fc_attr_to_stat(&a, &st);
-	fuse_reply_attr(req, &st, 0);
+	fuse_reply_attr(req, &st, FC_UNLINKING_ATTR_S);
 }
 
 static void fc_op_getattr(fuse_req_t req, fuse_ino_t ino,

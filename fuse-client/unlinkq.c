@@ -32,6 +32,7 @@ struct fc_unlinkq {
 	pthread_cond_t work; /* workers: a slot was queued, or stop */
 	pthread_cond_t done; /* pushers, drainers: a slot was freed */
 	fc_unlinkq_fn fn;
+	fc_unlinkq_idle_fn idle; /* may be NULL */
 	void *arg;
 	unsigned int n_threads;
 	unsigned int started; /* threads running */
@@ -64,6 +65,15 @@ int fc_unlinkq_new(fc_unlinkq_fn fn, void *arg, unsigned int n_threads,
 	return 0;
 }
 
+void fc_unlinkq_set_idle(struct fc_unlinkq *q, fc_unlinkq_idle_fn idle)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->idle = idle;
+	pthread_mutex_unlock(&q->mu);
+}
+
 /* The oldest queued slot. Under q->mu, with q->n_queued > 0. */
 static struct fc_uq_slot *oldest_queued(struct fc_unlinkq *q)
 {
@@ -79,8 +89,22 @@ static struct fc_uq_slot *oldest_queued(struct fc_unlinkq *q)
 	return best;
 }
 
+/* Is another slot than s queued or running in s's parent? Under q->mu. */
+static bool parent_busy_besides(struct fc_unlinkq *q,
+				const struct fc_uq_slot *s)
+{
+	size_t i;
+
+	for (i = 0; i < FC_UNLINKQ_CAP; i++)
+		if (&q->slot[i] != s && q->slot[i].state != FC_UQ_FREE &&
+		    q->slot[i].parent == s->parent)
+			return true;
+	return false;
+}
+
 static void run_slot(struct fc_unlinkq *q, struct fc_uq_slot *s)
 {
+	fc_unlinkq_idle_fn idle;
 	int rc;
 
 	/* the slot is ours while running: nobody else writes it */
@@ -95,6 +119,13 @@ static void run_slot(struct fc_unlinkq *q, struct fc_uq_slot *s)
 	pthread_mutex_lock(&q->mu);
 	if (rc < 0 && rc != -ENOENT)
 		q->errors++;
+	/* before the slot is free, so a drain returns after it */
+	idle = q->idle;
+	if (idle && !parent_busy_besides(q, s)) {
+		pthread_mutex_unlock(&q->mu);
+		idle(q->arg, s->parent);
+		pthread_mutex_lock(&q->mu);
+	}
 	s->state = FC_UQ_FREE;
 	q->n_busy--;
 	pthread_cond_broadcast(&q->done);

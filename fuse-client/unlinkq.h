@@ -37,6 +37,16 @@ int fc_unlinkq_new(fc_unlinkq_fn fn, void *arg, unsigned int n_threads,
 		   struct fc_unlinkq **out);
 
 /*
+ * Called by the worker that ran the last unlink queued or running in
+ * parent, after it and before a drain can see the queue without it (the
+ * mount invalidates the kernel's attributes of parent there). Only
+ * another push in parent meanwhile makes it come later.
+ */
+typedef void (*fc_unlinkq_idle_fn)(void *arg, uint64_t parent);
+/* Set idle (NULL: none; later runs no longer call it). NULL q: no-op. */
+void fc_unlinkq_set_idle(struct fc_unlinkq *q, fc_unlinkq_idle_fn idle);
+
+/*
  * Runs what is queued, stops the workers and frees q. NULL is a no-op.
  * No other call on q may be running or follow.
  */

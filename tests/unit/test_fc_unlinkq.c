@@ -1,8 +1,9 @@
 /*
  * The mount's pipelined unlinks (fuse-client/unlinkq.c), with a fake
  * unlink function: every entry runs once, drain waits for running ones,
- * name and parent look-ups, the bound on the queue, error counting, and
- * that freeing the queue runs what is left.
+ * name and parent look-ups, the bound on the queue, error counting, the
+ * idle callback once a parent's last unlink is done, and that freeing the
+ * queue runs what is left.
  */
 #include <config.h>
 #include "fuse-client/unlinkq.h"
@@ -35,6 +36,11 @@ struct fake {
 	int calls[N_NAMES];
 	int other_calls;
 	uint64_t last_parent;
+	/* idle calls per parent 1..2, and the calls done in that parent
+	 * when its idle came */
+	int idle[3];
+	int done_at_idle[3];
+	int done[3];
 };
 
 static void fake_init(struct fake *f, bool shut)
@@ -94,6 +100,8 @@ static int fake_unlink(void *arg, uint64_t parent, const char *name)
 		pthread_cond_wait(&f->cv, &f->mu);
 	f->running--;
 	f->last_parent = parent;
+	if (parent < 3)
+		f->done[parent]++;
 	if (name_index(name) >= 0)
 		f->calls[name_index(name)]++;
 	else
@@ -104,6 +112,22 @@ static int fake_unlink(void *arg, uint64_t parent, const char *name)
 	else if (strncmp(name, "gone", 4) == 0)
 		rc = -ENOENT;
 	return rc;
+}
+
+/* The fake idle callback: the idle fake of the queue in the tests below. */
+static struct fake *idle_fake;
+
+static void fake_idle(void *arg, uint64_t parent)
+{
+	struct fake *f = idle_fake;
+
+	(void)arg;
+	pthread_mutex_lock(&f->mu);
+	if (parent < 3) {
+		f->idle[parent]++;
+		f->done_at_idle[parent] = f->done[parent];
+	}
+	pthread_mutex_unlock(&f->mu);
 }
 
 static void push_n(struct fc_unlinkq *q, uint64_t parent, int n)
@@ -344,6 +368,39 @@ static void test_fc_unlinkq_free_runs_what_is_queued(void)
 	fake_destroy(&f);
 }
 
+/* Entries queued in two parents while the workers are held: each
+ * parent's idle comes once, after all of its unlinks, before drain
+ * returns; none after it is turned off. */
+static void test_fc_unlinkq_idle_after_parents_last(void)
+{
+	struct fc_unlinkq *q = NULL;
+	struct fake f;
+
+	fake_init(&f, true);
+	idle_fake = &f;
+	CU_ASSERT_EQUAL_FATAL(
+	    fc_unlinkq_new(fake_unlink, &f, FC_UNLINKQ_THREADS, &q), 0);
+	fc_unlinkq_set_idle(q, fake_idle);
+	push_n(q, 1, 20);
+	push_n(q, 2, 30);
+	fake_wait_running(&f, FC_UNLINKQ_THREADS);
+	CU_ASSERT_EQUAL(f.idle[1] + f.idle[2], 0);
+	fake_open(&f);
+	fc_unlinkq_drain(q);
+	pthread_mutex_lock(&f.mu);
+	CU_ASSERT_EQUAL(f.idle[1], 1);
+	CU_ASSERT_EQUAL(f.idle[2], 1);
+	CU_ASSERT_EQUAL(f.done_at_idle[1], 20);
+	CU_ASSERT_EQUAL(f.done_at_idle[2], 30);
+	pthread_mutex_unlock(&f.mu);
+	fc_unlinkq_set_idle(q, NULL);
+	push_n(q, 1, 5);
+	fc_unlinkq_drain(q);
+	CU_ASSERT_EQUAL(f.idle[1], 1);
+	fc_unlinkq_free(q);
+	fake_destroy(&f);
+}
+
 static const struct rfs_test unlinkq_tests[] = {
     RFS_TEST(test_fc_unlinkq_runs_each_entry_once),
     RFS_TEST(test_fc_unlinkq_rejects_bad_args),
@@ -352,6 +409,7 @@ static const struct rfs_test unlinkq_tests[] = {
     RFS_TEST(test_fc_unlinkq_full_push_blocks_then_resumes),
     RFS_TEST(test_fc_unlinkq_counts_errors_but_not_enoent),
     RFS_TEST(test_fc_unlinkq_free_runs_what_is_queued),
+    RFS_TEST(test_fc_unlinkq_idle_after_parents_last),
 };
 
 static const struct rfs_test_suite suites[] = {
