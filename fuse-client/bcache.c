@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dlist.h"
+
 /* Hash buckets: a 64 MiB budget is 1024 blocks of 64 KiB. */
 #define BC_BUCKETS 4096
 
 struct bc_entry {
 	struct bc_entry *next; /* hash chain */
-	struct bc_entry *lru_prev;
-	struct bc_entry *lru_next;
+	struct rfs_dlink lru;  /* fc_bcache.lru */
 	struct fc_bkey key;
 	size_t len;
 	unsigned char data[];
@@ -27,8 +28,7 @@ struct fc_bcache {
 	size_t blocks;
 	uint64_t hits;
 	uint64_t misses;
-	struct bc_entry *lru_head; /* most recently used */
-	struct bc_entry *lru_tail;
+	struct rfs_dlist lru; /* the most recently used at the head */
 	struct bc_entry *bucket[BC_BUCKETS];
 };
 
@@ -46,14 +46,20 @@ struct fc_bcache *fc_bcache_new(size_t max_bytes)
 	return c;
 }
 
+/* The entry whose LRU link is l (NULL for NULL). */
+static struct bc_entry *lru_entry(struct rfs_dlink *l)
+{
+	return rfs_dlist_entry(l, struct bc_entry, lru);
+}
+
 void fc_bcache_free(struct fc_bcache *c)
 {
 	struct bc_entry *e;
 
 	if (!c)
 		return;
-	while ((e = c->lru_head) != NULL) {
-		c->lru_head = e->lru_next;
+	while ((e = lru_entry(c->lru.head)) != NULL) {
+		rfs_dlist_remove(&c->lru, &e->lru);
 		free(e);
 	}
 	pthread_mutex_destroy(&c->lock);
@@ -75,30 +81,6 @@ static struct bc_entry **slot_of(struct fc_bcache *c, const struct fc_bkey *k)
 	return &c->bucket[h % BC_BUCKETS];
 }
 
-static void lru_unlink(struct fc_bcache *c, struct bc_entry *e)
-{
-	if (e->lru_prev)
-		e->lru_prev->lru_next = e->lru_next;
-	else
-		c->lru_head = e->lru_next;
-	if (e->lru_next)
-		e->lru_next->lru_prev = e->lru_prev;
-	else
-		c->lru_tail = e->lru_prev;
-	e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_front(struct fc_bcache *c, struct bc_entry *e)
-{
-	e->lru_prev = NULL;
-	e->lru_next = c->lru_head;
-	if (c->lru_head)
-		c->lru_head->lru_prev = e;
-	c->lru_head = e;
-	if (!c->lru_tail)
-		c->lru_tail = e;
-}
-
 /* c->lock held: take e out of the table and free it. */
 static void entry_drop(struct fc_bcache *c, struct bc_entry *e)
 {
@@ -107,7 +89,7 @@ static void entry_drop(struct fc_bcache *c, struct bc_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->next;
 	*pp = e->next;
-	lru_unlink(c, e);
+	rfs_dlist_remove(&c->lru, &e->lru);
 	c->bytes -= e->len;
 	c->blocks--;
 	free(e);
@@ -127,8 +109,8 @@ bool fc_bcache_get(struct fc_bcache *c, const struct fc_bkey *k, size_t off,
 			break;
 	if (e && off <= e->len && len <= e->len - off) {
 		memcpy(dst, e->data + off, len);
-		lru_unlink(c, e);
-		lru_push_front(c, e);
+		rfs_dlist_remove(&c->lru, &e->lru);
+		rfs_dlist_push_head(&c->lru, &e->lru);
 		hit = true;
 	}
 	if (hit)
@@ -160,12 +142,12 @@ void fc_bcache_put(struct fc_bcache *c, const struct fc_bkey *k,
 			break;
 		}
 	}
-	while (c->lru_tail && c->bytes + len > c->max_bytes)
-		entry_drop(c, c->lru_tail);
+	while (c->lru.tail && c->bytes + len > c->max_bytes)
+		entry_drop(c, lru_entry(c->lru.tail));
 	pp = slot_of(c, k);
 	e->next = *pp;
 	*pp = e;
-	lru_push_front(c, e);
+	rfs_dlist_push_head(&c->lru, &e->lru);
 	c->bytes += len;
 	c->blocks++;
 	pthread_mutex_unlock(&c->lock);

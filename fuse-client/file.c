@@ -177,28 +177,14 @@ static void lru_remove(struct fc_files *fs, struct fc_file *f)
 {
 	if (!f->on_lru)
 		return;
-	if (f->lru_prev)
-		f->lru_prev->lru_next = f->lru_next;
-	else
-		fs->lru_head = f->lru_next;
-	if (f->lru_next)
-		f->lru_next->lru_prev = f->lru_prev;
-	else
-		fs->lru_tail = f->lru_prev;
-	f->lru_prev = f->lru_next = NULL;
+	rfs_dlist_remove(&fs->lru, &f->lru);
 	f->on_lru = false;
 	fs->n_lru--;
 }
 
 static void lru_push(struct fc_files *fs, struct fc_file *f)
 {
-	f->lru_prev = NULL;
-	f->lru_next = fs->lru_head;
-	if (fs->lru_head)
-		fs->lru_head->lru_prev = f;
-	else
-		fs->lru_tail = f;
-	fs->lru_head = f;
+	rfs_dlist_push_head(&fs->lru, &f->lru);
 	f->on_lru = true;
 	fs->n_lru++;
 }
@@ -209,11 +195,12 @@ static struct fc_file *lru_trim(struct fc_files *fs)
 {
 	struct fc_file *gone = NULL;
 
-	struct fc_file *f = fs->lru_tail;
+	struct fc_file *f = rfs_dlist_entry(fs->lru.tail, struct fc_file, lru);
 
 	while (f && (fs->n_lru > FC_CACHE_FILES ||
 		     atomic_load(&fs->layout_chunks) > FC_CACHE_CHUNKS)) {
-		struct fc_file *prev = f->lru_prev;
+		struct fc_file *prev =
+		    rfs_dlist_entry(f->lru.prev, struct fc_file, lru);
 
 		/* the prefetcher may still finish a unit of it; a file
 		 * whose data is not synced leaves its servers to the

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "client/client.h"
+#include "common/dlist.h"
 #include "fuse-client/file.h"
 
 /* Hash buckets of the file table: open and cached files are at most a few
@@ -63,9 +64,8 @@ struct fc_unit {
 };
 
 struct fc_file {
-	struct fc_file *next;	  /* hash chain (fs->lock) */
-	struct fc_file *lru_prev; /* LRU of unused files (fs->lock) */
-	struct fc_file *lru_next;
+	struct fc_file *next; /* hash chain (fs->lock) */
+	struct rfs_dlink lru; /* LRU of unused files (fs->lock) */
 	uint64_t ino;
 	unsigned int refs; /* fs->lock: opens and finds */
 	bool on_lru;	   /* fs->lock */
@@ -137,8 +137,7 @@ struct fc_files {
 	pthread_key_t rbuf_key;
 	pthread_mutex_t lock;
 	struct fc_file *bucket[FC_FILES_BUCKETS];
-	struct fc_file *lru_head; /* most recently used first */
-	struct fc_file *lru_tail;
+	struct rfs_dlist lru; /* unused files, most recently used first */
 	size_t n_lru;
 	atomic_size_t layout_chunks; /* chunks in all layout windows */
 	atomic_size_t ra_bytes;	     /* bytes in all read-ahead units */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dlist.h"
+
 /* Directories whose lookups and listings are tracked (direct-mapped). */
 #define NC_DIR_SLOTS 1024
 /* Changes remembered for the listings in flight: a listing that started
@@ -15,8 +17,7 @@
 struct nc_entry {
 	struct nc_entry *next_name; /* bucket chain by (parent, name) */
 	struct nc_entry *next_ino;  /* bucket chain by attr.ino */
-	struct nc_entry *older;	    /* eviction list, by store time */
-	struct nc_entry *newer;
+	struct rfs_dlink age;	    /* fc_ncache.by_age */
 	uint64_t parent;
 	int64_t expires_ns;
 	struct rfs_attr attr;
@@ -45,8 +46,7 @@ struct fc_ncache {
 	uint64_t gen;
 	struct nc_entry **by_name;
 	struct nc_entry **by_ino;
-	struct nc_entry *oldest;
-	struct nc_entry *newest;
+	struct rfs_dlist by_age; /* eviction order: the oldest stored first */
 	struct nc_dir dirs[NC_DIR_SLOTS];
 	struct nc_change log[NC_LOG]; /* change gen g at log[g % NC_LOG] */
 };
@@ -81,14 +81,13 @@ int fc_ncache_new(size_t max, double ttl_s, struct fc_ncache **out)
 
 void fc_ncache_free(struct fc_ncache *nc)
 {
-	struct nc_entry *e;
-	struct nc_entry *next;
+	struct rfs_dlink *l;
 
 	if (nc == NULL)
 		return;
-	for (e = nc->oldest; e; e = next) {
-		next = e->newer;
-		free(e);
+	while ((l = nc->by_age.head) != NULL) {
+		rfs_dlist_remove(&nc->by_age, l);
+		free(rfs_dlist_entry(l, struct nc_entry, age));
 	}
 	pthread_mutex_destroy(&nc->mu);
 	free(nc->by_name);
@@ -135,14 +134,7 @@ static void entry_remove(struct fc_ncache *nc, struct nc_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->next_ino;
 	*pp = e->next_ino;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		nc->oldest = e->newer;
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		nc->newest = e->older;
+	rfs_dlist_remove(&nc->by_age, &e->age);
 	nc->n--;
 	free(e);
 }
@@ -178,7 +170,8 @@ static void store(struct fc_ncache *nc, uint64_t parent,
 	if (*pp)
 		entry_remove(nc, *pp);
 	if (nc->n == nc->max)
-		entry_remove(nc, nc->oldest);
+		entry_remove(
+		    nc, rfs_dlist_entry(nc->by_age.head, struct nc_entry, age));
 	e = malloc(sizeof(*e) + len + 1);
 	if (e == NULL)
 		return; /* a cache: the lookup goes to the metaserver */
@@ -192,13 +185,7 @@ static void store(struct fc_ncache *nc, uint64_t parent,
 	pp = &nc->by_ino[ino_hash(e->attr.ino) & nc->mask];
 	e->next_ino = *pp;
 	*pp = e;
-	e->older = nc->newest;
-	e->newer = NULL;
-	if (nc->newest)
-		nc->newest->newer = e;
-	else
-		nc->oldest = e;
-	nc->newest = e;
+	rfs_dlist_push_tail(&nc->by_age, &e->age);
 	nc->n++;
 }
 
