@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chunkserver/reaper.h"
 #include "common/errors.h"
 #include "common/httpc.h"
 #include "common/log.h"
@@ -43,7 +44,8 @@ struct cs_metaclient {
 	void *status_arg;
 	uint32_t heartbeat_ms;
 	uint32_t inventory_interval_ms;
-	struct rfs_httpc *http; /* used by the thread only */
+	struct rfs_httpc *http;	  /* used by the thread only */
+	struct cs_reaper *reaper; /* deletes what inventories list */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
@@ -142,42 +144,23 @@ static int send_server(struct cs_metaclient *mc, enum mc_phase phase,
 	return rc;
 }
 
-/* Delete the replicas the metaserver no longer wants. */
-static void apply_deletes(struct cs_metaclient *mc, const char *body,
+/* Hand the replicas the metaserver no longer wants to the reaper. */
+static void queue_deletes(struct cs_metaclient *mc, const char *body,
 			  size_t len)
 {
 	struct rfs_inventory del;
-	size_t deleted = 0;
 	int rc;
 
 	if (!body || len == 0)
 		return;
 	rc = rfs_proto_inventory_decode(body, len, &del);
-	if (rc < 0) {
+	if (rc == 0)
+		rc = cs_reaper_add(mc->reaper, &del);
+	if (rc < 0)
 		rfs_log_warn(NULL,
-			     "msg=\"cannot decode inventory reply\" "
+			     "msg=\"cannot queue the replicas to delete\" "
 			     "meta=%s err=%s",
 			     mc->meta_addr, rfs_errno_name(rc));
-		return;
-	}
-	for (size_t i = 0; i < del.n; i++) {
-		rc = cs_store_delete(mc->store, del.entries[i].chunk_id,
-				     del.entries[i].version);
-		if (rc == 0)
-			deleted++;
-		else if (rc != -ENOENT && rc != -ESTALE)
-			rfs_log_warn(
-			    NULL,
-			    "msg=\"cannot delete replica\" "
-			    "chunk=%016llx version=%u err=%s",
-			    (unsigned long long)del.entries[i].chunk_id,
-			    del.entries[i].version, rfs_errno_name(rc));
-	}
-	if (del.n > 0)
-		rfs_log_info(NULL,
-			     "msg=\"deleted replicas the metaserver no "
-			     "longer needs\" listed=%zu deleted=%zu",
-			     del.n, deleted);
 	rfs_proto_inventory_release(&del);
 }
 
@@ -206,7 +189,7 @@ static int send_inventory(struct cs_metaclient *mc, bool superseded)
 	if (rc != -ENOENT)
 		note(mc, PHASE_INVENTORY, rc, &reply);
 	if (rc == 0)
-		apply_deletes(mc, reply.body, reply.len);
+		queue_deletes(mc, reply.body, reply.len);
 	rfs_httpc_reply_release(&reply);
 	return rc;
 }
@@ -250,7 +233,10 @@ static int step_gc(struct cs_metaclient *mc)
 		mc->gc_next_ms = now_ms();
 		mc->gc_backoff_ms = mc->heartbeat_ms;
 	}
-	if (mc->gc_next_ms == 0 || now_ms() < mc->gc_next_ms)
+	/* while the reaper deletes, the superseded versions are still held:
+	 * asking now would only list them again */
+	if (mc->gc_next_ms == 0 || now_ms() < mc->gc_next_ms ||
+	    cs_reaper_busy(mc->reaper))
 		return 0;
 	rc =
 	    cs_store_superseded_count(mc->store) ? send_inventory(mc, true) : 0;
@@ -340,6 +326,13 @@ int cs_metaclient_start(const struct cs_metaclient_opts *opts,
 		free(mc);
 		return -ENOMEM;
 	}
+	rc = cs_reaper_start(&(struct cs_reaper_opts){.store = opts->store},
+			     &mc->reaper);
+	if (rc < 0) {
+		rfs_httpc_free(mc->http);
+		free(mc);
+		return rc;
+	}
 	pthread_mutex_init(&mc->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -349,6 +342,7 @@ int cs_metaclient_start(const struct cs_metaclient_opts *opts,
 	if (rc != 0) {
 		pthread_cond_destroy(&mc->wake);
 		pthread_mutex_destroy(&mc->mu);
+		cs_reaper_stop(mc->reaper);
 		rfs_httpc_free(mc->http);
 		free(mc);
 		return -rc;
@@ -366,6 +360,7 @@ void cs_metaclient_stop(struct cs_metaclient *mc)
 	pthread_cond_broadcast(&mc->wake);
 	pthread_mutex_unlock(&mc->mu);
 	pthread_join(mc->thread, NULL);
+	cs_reaper_stop(mc->reaper);
 	pthread_cond_destroy(&mc->wake);
 	pthread_mutex_destroy(&mc->mu);
 	rfs_httpc_free(mc->http);

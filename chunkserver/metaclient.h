@@ -3,8 +3,9 @@
  * dedicated thread. It registers this server with the metaserver, then
  * heartbeats every heartbeat_ms with its used space, replica count and
  * load; sends its inventory right after each registration and every
- * inventory_interval_ms, and deletes the replicas the metaserver's reply
- * lists (only if still held at exactly the listed version); after writes
+ * inventory_interval_ms, and has its reaper thread (chunkserver/reaper.h)
+ * delete the replicas the metaserver's reply lists (only if still held at
+ * exactly the listed version), so heartbeats go on while it does; after writes
  * that kept older versions of chunks, a quick inventory of just those
  * chunks at the next heartbeats (docs/chunkserver.md, "Versions"). A heartbeat
  * answered 404 (the metaserver forgot us) leads to a new registration.
@@ -35,8 +36,8 @@ struct cs_metaclient_opts {
 struct cs_metaclient;
 
 /*
- * Start the thread. Returns 0 with *out set, -EINVAL (bad options),
- * -ENOMEM, or the pthread_create error. Failing to reach the metaserver is
+ * Start the thread and its reaper. Returns 0 with *out set, -EINVAL (bad
+ * options), -ENOMEM, or the pthread_create error. Failing to reach the metaserver is
  * not an error here: the thread keeps trying.
  */
 int cs_metaclient_start(const struct cs_metaclient_opts *opts,
@@ -44,7 +45,7 @@ int cs_metaclient_start(const struct cs_metaclient_opts *opts,
 
 /*
  * Stop the thread (waking it from any wait; a request in progress runs to
- * its timeout) and free. NULL is a no-op. Call from one thread.
+ * its timeout), then the reaper (after the deletion in progress), and free. NULL is a no-op. Call from one thread.
  */
 void cs_metaclient_stop(struct cs_metaclient *mc);
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "chunkserver/store.h"
+#include "common/crc32c.h"
 
 #define BLK	 RFS_CRC_BLOCK_BYTES
 #define PATH_LEN 256
