@@ -14,6 +14,7 @@ struct cluster_node {
 	bool seen;	 /* a heartbeat arrived since start */
 	int64_t last_ms; /* monotonic time of the last heartbeat */
 	bool reported;	 /* capacity/used come from a heartbeat */
+	bool down_noted; /* ms_cluster_watch reported it down */
 	uint64_t capacity;
 	uint64_t used;
 	uint64_t chunks;
@@ -157,6 +158,20 @@ static bool cluster_node_is_up(const struct ms_cluster *c,
 {
 	return node != NULL && node->seen &&
 	       now_ms - node->last_ms < (int64_t)c->down_after_ms;
+}
+
+void ms_cluster_watch(struct ms_cluster *c, int64_t now_ms,
+		      ms_cluster_watch_cb cb, void *arg)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct cluster_node *node = &c->nodes[i];
+		bool up = cluster_node_is_up(c, node, now_ms);
+
+		if (!node->seen || up != node->down_noted)
+			continue;
+		node->down_noted = !up;
+		cb(arg, node->id, up, now_ms - node->last_ms);
+	}
 }
 
 int ms_cluster_heartbeat(struct ms_cluster *c, const struct ms_fsm *fsm,

@@ -41,6 +41,17 @@ void ms_cluster_free(struct ms_cluster *c);
 int ms_cluster_heartbeat(struct ms_cluster *c, const struct ms_fsm *fsm,
 			 const struct rfs_server *hb, int64_t now_ms);
 
+/*
+ * Report each server that went down (no heartbeat for down_after_ms) or
+ * came back since the last call, once per change: cb gets its id, whether
+ * it is up now and the time since its last heartbeat. Servers not heard
+ * from since start are not reported. Call it periodically (for the log).
+ */
+typedef void (*ms_cluster_watch_cb)(void *arg, const char *id, bool up,
+				    int64_t age_ms);
+void ms_cluster_watch(struct ms_cluster *c, int64_t now_ms,
+		      ms_cluster_watch_cb cb, void *arg);
+
 /* True when server id is registered and heard from recently. */
 bool ms_cluster_is_up(struct ms_cluster *c, const struct ms_fsm *fsm,
 		      const char *id, int64_t now_ms);

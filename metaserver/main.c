@@ -166,13 +166,34 @@ static int step_loop(struct ms_main *m)
 	return rc < 0 ? -EIO : 0;
 }
 
-/* Expire silent lock sessions; only a leader with a ready log serves
- * locks, so the table empties when this node stops being one. */
+/* A chunk server went silent or came back: one log line each time. */
+static void log_server_state(void *arg, const char *id, bool up, int64_t age_ms)
+{
+	struct ms_main *m = arg;
+
+	if (up)
+		rfs_log_info(NULL, "msg=\"chunk server up again\" server=%s",
+			     id);
+	else
+		rfs_log_warn(NULL,
+			     "msg=\"chunk server down: no heartbeat\" "
+			     "server=%s last_heartbeat_ms=%lld "
+			     "down_after_ms=%u",
+			     id, (long long)age_ms, m->set.down_after_ms);
+}
+
+/* Expire silent lock sessions (only a leader with a ready log serves
+ * locks, so the table empties when this node stops being one) and log
+ * chunk servers going down or coming back. */
 static void on_lock_timer(uv_timer_t *timer)
 {
 	struct ms_main *m = timer->data;
 	bool serving = m->log && m->api && ms_raftlog_is_ready(m->log);
 	size_t n;
+
+	if (m->cluster)
+		ms_cluster_watch(m->cluster, (int64_t)uv_now(&m->loop),
+				 log_server_state, m);
 
 	n = ms_locks_tick(m->locks, (int64_t)uv_now(&m->loop), serving);
 	if (serving)

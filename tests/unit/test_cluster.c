@@ -119,6 +119,41 @@ static void test_cluster_down_after_silence(void)
 	ms_fsm_free(fsm);
 }
 
+/* What ms_cluster_watch reported, as "cs1:down:6000 cs1:up:0 ". */
+static void watch_cb(void *arg, const char *id, bool up, int64_t age_ms)
+{
+	char *log = arg;
+	size_t len = strlen(log);
+
+	snprintf(log + len, 256 - len, "%s:%s:%lld ", id, up ? "up" : "down",
+		 (long long)age_ms);
+}
+
+static void test_cluster_watch_reports_each_change_once(void)
+{
+	struct ms_fsm *fsm = new_fsm(T_SERVERS);
+	struct ms_cluster *c = ms_cluster_new(T_DOWN_MS);
+	char log[256] = "";
+
+	/* never heard from: nothing to report, up or down */
+	ms_cluster_watch(c, T_NOW, watch_cb, log);
+	beat(c, fsm, "cs1", T_NOW);
+	beat(c, fsm, "cs2", T_NOW);
+	ms_cluster_watch(c, T_NOW + T_DOWN_MS - 1, watch_cb, log);
+	CU_ASSERT_STRING_EQUAL(log, "");
+	beat(c, fsm, "cs2", T_NOW + T_DOWN_MS - 1);
+	ms_cluster_watch(c, T_NOW + T_DOWN_MS, watch_cb, log);
+	CU_ASSERT_STRING_EQUAL(log, "cs1:down:6000 ");
+	ms_cluster_watch(c, T_NOW + 2 * T_DOWN_MS, watch_cb, log);
+	CU_ASSERT_STRING_EQUAL(log, "cs1:down:6000 cs2:down:6001 ");
+	beat(c, fsm, "cs1", T_NOW + 3 * T_DOWN_MS);
+	ms_cluster_watch(c, T_NOW + 3 * T_DOWN_MS + 5, watch_cb, log);
+	ms_cluster_watch(c, T_NOW + 3 * T_DOWN_MS + 6, watch_cb, log);
+	CU_ASSERT_STRING_EQUAL(log, "cs1:down:6000 cs2:down:6001 cs1:up:5 ");
+	ms_cluster_free(c);
+	ms_fsm_free(fsm);
+}
+
 static void test_cluster_choose_new_chunk_follows_ring(void)
 {
 	struct ms_fsm *fsm = new_fsm(T_SERVERS);
@@ -316,6 +351,7 @@ int main(void)
 	static const struct rfs_test tests[] = {
 	    RFS_TEST(test_cluster_heartbeat_unknown_is_enoent),
 	    RFS_TEST(test_cluster_down_after_silence),
+	    RFS_TEST(test_cluster_watch_reports_each_change_once),
 	    RFS_TEST(test_cluster_choose_new_chunk_follows_ring),
 	    RFS_TEST(test_cluster_choose_skips_down_servers),
 	    RFS_TEST(test_cluster_choose_keeps_existing_replicas),
