@@ -678,11 +678,21 @@ int rfs_proto_readdir_encode_tree(const struct rfs_readdir_reply *r, char **out,
 	return encode_msg(r, readdir_encode_body, out, out_len);
 }
 
-int rfs_proto_readdir_decode(const char *buf, size_t len,
-			     struct rfs_readdir_reply *r)
+int rfs_proto_readdir_decode_tree(const char *buf, size_t len,
+				  struct rfs_readdir_reply *r)
 {
 	return decode_msg(buf, len, r, sizeof(*r), readdir_decode_body,
 			  readdir_release_cb);
+}
+
+int rfs_proto_readdir_decode(const char *buf, size_t len,
+			     struct rfs_readdir_reply *r)
+{
+	int rc = rfs_proto_readdir_decode_sax(buf, len, r);
+
+	return rc == RFS_PROTO_DEFER
+		   ? rfs_proto_readdir_decode_tree(buf, len, r)
+		   : rc;
 }
 
 void rfs_proto_readdir_release(struct rfs_readdir_reply *r)

@@ -41,4 +41,17 @@ int rfs_proto_attr_encode_tree(const struct rfs_attr *attr, char **out,
 int rfs_proto_readdir_encode_tree(const struct rfs_readdir_reply *r, char **out,
 				  size_t *out_len);
 
+/*
+ * The fast readdir decoder (proto_sax.c): 0 with *r filled as
+ * rfs_proto_readdir_decode would fill it, RFS_PROTO_DEFER (r left empty)
+ * when that decoder must judge the text, or -ENOMEM.
+ */
+#define RFS_PROTO_DEFER 1
+int rfs_proto_readdir_decode_sax(const char *buf, size_t len,
+				 struct rfs_readdir_reply *r);
+/* The jansson decoder alone; the reference the fast one is tested
+ * against. Same contract as rfs_proto_readdir_decode. */
+int rfs_proto_readdir_decode_tree(const char *buf, size_t len,
+				  struct rfs_readdir_reply *r);
+
 #endif

@@ -2,7 +2,7 @@
 # packages ringfs needs to build and test, only when one is missing, so a
 # second run on the same machine does nothing.
 RFS_PACKAGES="build-essential autoconf automake libtool pkg-config
-	libssl-dev libcurl4-openssl-dev libcunit1-dev libjansson-dev
+	libssl-dev libcurl4-openssl-dev libcunit1-dev libjansson-dev libyajl-dev
 	libisal-dev libmicrohttpd-dev libraft-dev libuv1-dev libfuse3-dev fuse3
 	curl procps iproute2 clang-format"
 
